@@ -1,0 +1,14 @@
+# ebill — every target installs what it needs (scripts/deps.sh) and only what is missing.
+.PHONY: deps build test fuzz
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	go build ./...
+
+test: deps
+	scripts/test.sh
+
+fuzz: deps
+	scripts/fuzz.sh $(or $(FUZZTIME),1m)
