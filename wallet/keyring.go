@@ -62,12 +62,12 @@ func call[T any](ctx context.Context, op string, f func() (T, error)) (T, error)
 		return r.v, r.err
 	case <-ctx.Done():
 		var zero T
-		return zero, fmt.Errorf("wallet: keyring %s: %w: no answer: %w", op, ErrKeyringUnavailable, context.Cause(ctx))
+		return zero, fmt.Errorf("wallet: keyring %s: %w: %w", op, ErrKeyringUnavailable, context.Cause(ctx))
 	}
 }
 
 func (s *KeyringStore) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeoutCause(ctx, s.timeout, fmt.Errorf("timed out after %v", s.timeout))
+	return context.WithTimeoutCause(ctx, s.timeout, fmt.Errorf("no answer within %v: %w", s.timeout, context.DeadlineExceeded))
 }
 
 func kget(ctx context.Context, user string) (string, error) {
