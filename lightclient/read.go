@@ -1,0 +1,175 @@
+package lightclient
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	"github.com/cometbft/cometbft/types"
+)
+
+// QueryPath is the ABCI query path of the ledger's proven key lookup.
+const QueryPath = "/key"
+
+// Get returns the value stored under key in the state proven by the latest verified header.
+// When the key is absent it returns ErrNotFound, and v still says where the absence was
+// proven.
+func (c *Client) Get(ctx context.Context, key []byte) (value []byte, v Verified, err error) {
+	lb, err := c.update(ctx)
+	if err != nil {
+		return nil, Verified{}, err
+	}
+	if lb.Height < 2 {
+		return nil, Verified{}, fmt.Errorf("%w: get %x: no state is provable before header 2 (latest verified is %d)", ErrUnavailable, key, lb.Height)
+	}
+	height := lb.Height - 1
+	var res *abci.QueryResponse
+	err = c.eachNode(ctx, func(rc rpcclient.Client) error {
+		r, err := rc.ABCIQueryWithOptions(ctx, QueryPath, key, rpcclient.ABCIQueryOptions{Height: height, Prove: true})
+		if err == nil {
+			res = &r.Response
+		}
+		return err
+	})
+	if err != nil {
+		return nil, Verified{}, fmt.Errorf("get %x at height %d: %w", key, height, err)
+	}
+	value, found, err := verifyQuery(c.cfg.ChainID, key, height, lb.Header, res)
+	if err != nil {
+		return nil, Verified{}, err
+	}
+	v = c.verified(lb)
+	if !found {
+		return nil, v, fmt.Errorf("key %x at height %d: %w", key, height, ErrNotFound)
+	}
+	return value, v, nil
+}
+
+// WaitHeight waits until the state after block height can be proven (the header at
+// height+1 is verified) and returns where it can. Use it after a transaction committed at
+// height to read what it wrote.
+func (c *Client) WaitHeight(ctx context.Context, height int64) (Verified, error) {
+	lb, err := c.waitHeader(ctx, height+1)
+	if err != nil {
+		return Verified{}, err
+	}
+	return c.verified(lb), nil
+}
+
+// waitHeader returns the verified header at height, waiting for the chain to reach it.
+func (c *Client) waitHeader(ctx context.Context, height int64) (*types.LightBlock, error) {
+	const poll = 50 * time.Millisecond
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		lb, err := c.update(ctx)
+		if err != nil && !errors.Is(err, ErrUnavailable) {
+			return nil, err
+		}
+		if err == nil && lb.Height >= height {
+			return c.lightBlockAt(ctx, height)
+		}
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = fmt.Errorf("latest verified header is %d", lb.Height)
+			}
+			return nil, fmt.Errorf("%w: wait for header %d: %w (%v)", ErrUnavailable, height, ctx.Err(), err)
+		case <-t.C:
+		}
+	}
+}
+
+// lightBlockAt verifies (or finds in the store) the header at height, which must not be
+// above the latest verified one.
+func (c *Client) lightBlockAt(ctx context.Context, height int64) (*types.LightBlock, error) {
+	c.verifyMu.Lock()
+	defer c.verifyMu.Unlock()
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
+	lb, err := c.lc.VerifyLightBlockAtHeight(ctx, height, c.now())
+	if err != nil {
+		return nil, fmt.Errorf("light node: verify header %d: %w", height, c.classify(err))
+	}
+	return lb, nil
+}
+
+// eachNode runs call against the light client's current primary first, then every other
+// configured node, moving on only when a node cannot be reached. A node that answers is
+// held to its answer: a refused answer is not retried elsewhere, so a lie is reported.
+func (c *Client) eachNode(ctx context.Context, call func(rpcclient.Client) error) error {
+	order := c.order
+	if p, ok := c.lc.Primary().(*watchedProvider); ok && p.addr != order[0] {
+		order = append([]string{p.addr}, order...)
+	}
+	var errs []error
+	for i, addr := range order {
+		if i > 0 && addr == order[0] {
+			continue
+		}
+		err := call(c.nodes[addr])
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !isTransport(err) {
+			return fmt.Errorf("node %s: %w", addr, err)
+		}
+		errs = append(errs, fmt.Errorf("node %s: %w", addr, err))
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(errs...))
+}
+
+func (c *Client) verified(lb *types.LightBlock) Verified {
+	return Verified{
+		Height:        lb.Height - 1,
+		AppHash:       bytes.Clone(lb.AppHash),
+		HeaderTime:    lb.Time,
+		SignedPercent: c.signedPercent(lb),
+	}
+}
+
+// signedCache remembers the share of power behind the latest header, so that reads do not
+// verify every signature again.
+type signedCache struct {
+	mu      sync.Mutex
+	hash    []byte
+	percent float64
+}
+
+// signedPercent is the share of the voting power whose commit signatures on lb verify. The
+// light client stops checking once more than 2/3 signed, so the rest are checked here before
+// the desk claims them.
+func (c *Client) signedPercent(lb *types.LightBlock) float64 {
+	c.signed.mu.Lock()
+	defer c.signed.mu.Unlock()
+	hash := lb.Hash()
+	if bytes.Equal(hash, c.signed.hash) {
+		return c.signed.percent
+	}
+	vals, commit := lb.ValidatorSet, lb.Commit
+	if len(vals.Validators) != len(commit.Signatures) || vals.TotalVotingPower() == 0 {
+		return 0
+	}
+	var signed int64
+	for i, cs := range commit.Signatures {
+		val := vals.Validators[i]
+		if cs.BlockIDFlag != types.BlockIDFlagCommit || !bytes.Equal(cs.ValidatorAddress, val.Address) {
+			continue
+		}
+		if val.PubKey.VerifySignature(commit.VoteSignBytes(c.cfg.ChainID, int32(i)), cs.Signature) {
+			signed += val.VotingPower
+		}
+	}
+	c.signed.hash = hash
+	c.signed.percent = 100 * float64(signed) / float64(vals.TotalVotingPower())
+	return c.signed.percent
+}
