@@ -43,10 +43,11 @@ func orgKeyFromSeed(seed []byte) (*OrgKey, error) {
 }
 
 // String names the key by its short id, as it appears in envelopes and grants.
-func (k *OrgKey) String() string { return fmt.Sprintf("org key %x", k.id) }
+func (k OrgKey) String() string { return fmt.Sprintf("org key %x", k.id) }
 
-// GoString hides the seed from %#v.
-func (k *OrgKey) GoString() string { return "wallet.OrgKey{" + k.String() + "}" }
+// GoString hides the seed from %#v. Both have value receivers so that a dereferenced
+// OrgKey prints safely too.
+func (k OrgKey) GoString() string { return "wallet.OrgKey{" + k.String() + "}" }
 
 // Grant wraps org's seed to a member's KEM public key. The grant is safe to publish: only
 // the member's identity can [Identity.Unwrap] it.

@@ -62,6 +62,9 @@ func (m *MemoryStore) Save(_ context.Context, id *Identity) error {
 }
 
 func (m *MemoryStore) Load(_ context.Context, name string) (*Identity, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	id, ok := m.ids[name]
@@ -83,6 +86,9 @@ func (m *MemoryStore) List(context.Context) ([]string, error) {
 }
 
 func (m *MemoryStore) Delete(_ context.Context, name string) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.ids[name]; !ok {

@@ -121,8 +121,9 @@ func (id *Identity) Public() Public {
 	return Public{Name: id.name, SignKey: pub, KEMKey: id.KEMPublic(), Address: Address(pub)}
 }
 
-func (id *Identity) String() string   { return id.name + " (" + Address(id.PublicKey()) + ")" }
-func (id *Identity) GoString() string { return "wallet.Identity{" + id.String() + "}" }
+// String and GoString have value receivers so that a dereferenced Identity prints safely too.
+func (id Identity) String() string   { return id.name + " (" + Address(id.PublicKey()) + ")" }
+func (id Identity) GoString() string { return "wallet.Identity{" + id.String() + "}" }
 
 // Verify reports whether sig is pub's Ed25519 signature of exactly msg. Unlike
 // ed25519.Verify it returns false, not a panic, for a key of the wrong length.
