@@ -1,0 +1,165 @@
+package render
+
+import (
+	"strings"
+
+	"codeberg.org/go-pdf/fpdf"
+)
+
+const (
+	family = "wqy"
+	ptMM   = 25.4 / 72 // millimetres per point
+	minPt  = 5.0       // table cells shrink to this size before they truncate
+	pad    = 1.2       // inner padding of a cell, mm
+)
+
+// writer draws text with the embedded face and, for the characters it lacks, the fallback
+// outlines. Every string on the page goes through it.
+type writer struct {
+	pdf  *fpdf.Fpdf
+	has  *runeSet      // what the embedded face covers
+	fb   *fallbackFont // nil without Options.FallbackFont
+	size float64       // current size, pt
+}
+
+func (t *writer) font(pt float64) {
+	t.pdf.SetFont(family, "", pt)
+	t.size = pt
+}
+
+// runs calls fn for each maximal run of s that the embedded face covers (own = true) or
+// does not. Control characters become spaces.
+func (t *writer) runs(s string, fn func(run string, own bool)) {
+	var b strings.Builder
+	own := true
+	flush := func() {
+		if b.Len() > 0 {
+			fn(b.String(), own)
+			b.Reset()
+		}
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			r = ' '
+		}
+		o := t.has.has(r)
+		if o != own {
+			flush()
+			own = o
+		}
+		b.WriteRune(r)
+	}
+	flush()
+}
+
+// width is the advance of s in mm at the current size.
+func (t *writer) width(s string) float64 {
+	w := 0.0
+	t.runs(s, func(run string, own bool) {
+		if own {
+			w += t.pdf.GetStringWidth(run)
+			return
+		}
+		for _, r := range run {
+			w += t.fb.advance(r, t.size*ptMM)
+		}
+	})
+	return w
+}
+
+// text draws s with its baseline starting at (x, y).
+func (t *writer) text(x, y float64, s string) {
+	t.runs(s, func(run string, own bool) {
+		if own {
+			t.pdf.Text(x, y, run)
+			x += t.pdf.GetStringWidth(run)
+			return
+		}
+		for _, r := range run {
+			if !t.fb.has(r) {
+				// Render checks every field first, so this is a label: a defect of ours.
+				t.pdf.SetErrorf("render: character %q (%U) of %q is not in the font", r, r, s)
+				return
+			}
+			if err := t.fb.draw(t.pdf, r, x, y, t.size*ptMM); err != nil {
+				t.pdf.SetError(err)
+				return
+			}
+			x += t.fb.advance(r, t.size*ptMM)
+		}
+	})
+}
+
+// Alignments of cell.
+const (
+	left = iota
+	center
+	right
+)
+
+// cell draws s inside the box (x, y, w, h), vertically centred and aligned. A text too wide
+// shrinks down to minPt and is then cut with an ellipsis, so nothing ever spills into the
+// next cell. The font size is restored afterwards.
+func (t *writer) cell(x, y, w, h float64, s string, align int) {
+	if s == "" {
+		return
+	}
+	size := t.size
+	defer t.font(size)
+	room := w - 2*pad
+	tw := t.width(s)
+	for tw > room && t.size > minPt {
+		t.font(max(minPt, t.size-0.5))
+		tw = t.width(s)
+	}
+	if tw > room {
+		r := []rune(s)
+		for len(r) > 0 && tw > room {
+			r = r[:len(r)-1]
+			s = string(r) + "…"
+			tw = t.width(s)
+		}
+	}
+	switch align {
+	case center:
+		x += (w - tw) / 2
+	case right:
+		x += w - pad - tw
+	default:
+		x += pad
+	}
+	// CJK glyphs sit about 0.36 em above the baseline: centre them on the box's middle.
+	t.text(x, y+h/2+0.36*t.size*ptMM, s)
+}
+
+// wrap breaks s into lines no wider than w at the current size. Chinese breaks between
+// any two characters; Latin words are not split unless one alone is too wide.
+func (t *writer) wrap(s string, w float64) []string {
+	var lines []string
+	for _, para := range strings.Split(s, "\n") {
+		line := ""
+		for _, r := range para {
+			next := line + string(r)
+			if line != "" && t.width(next) > w {
+				if cut := strings.LastIndexByte(line, ' '); cut > 0 && r < 0x80 && r != ' ' && isASCIIWordEnd(line) {
+					lines = append(lines, line[:cut])
+					line = line[cut+1:] + string(r)
+					continue
+				}
+				lines = append(lines, line)
+				line = strings.TrimLeft(string(r), " ")
+				continue
+			}
+			line = next
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// isASCIIWordEnd reports whether s ends in a Latin letter or digit, i.e. a break there
+// would split a word.
+func isASCIIWordEnd(s string) bool {
+	c := s[len(s)-1]
+	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
+}
