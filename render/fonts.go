@@ -27,9 +27,9 @@ func (s *runeSet) has(r rune) bool { return r >= 0 && r < 0x10000 && s[r>>6]&(1<
 // are drawn with a cut of the face holding only those (~7,800 characters, ~10 ms), and only
 // the rare bill with other characters pays for the whole face.
 type bundledFont struct {
-	full, common       []byte  // fpdf-ready TrueType
-	inFull, inCommon   runeSet // what each one covers
-	err                error
+	full, common     []byte  // fpdf-ready TrueType
+	inFull, inCommon runeSet // what each one covers
+	err              error
 }
 
 var bundled = sync.OnceValue(loadBundled)

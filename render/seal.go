@@ -9,7 +9,7 @@ import (
 // sealRed is the red of seals and red-bill amounts.
 var sealRed = [3]int{215, 25, 32}
 
-func (t *writer) red()   { t.pdf.SetDrawColor(sealRed[0], sealRed[1], sealRed[2]) }
+func (t *writer) red() { t.pdf.SetDrawColor(sealRed[0], sealRed[1], sealRed[2]) }
 func (t *writer) redFill() {
 	t.pdf.SetFillColor(sealRed[0], sealRed[1], sealRed[2])
 	t.pdf.SetTextColor(sealRed[0], sealRed[1], sealRed[2])
