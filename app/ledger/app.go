@@ -1,0 +1,415 @@
+package ledger
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	cmtdb "github.com/cometbft/cometbft-db"
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/libs/log"
+	"github.com/cosmos/iavl"
+)
+
+// AppVersion is reported in Info; it changes when the state machine's rules change.
+const AppVersion = 1
+
+// Metrics receives counts of what finalized blocks did; the node exports them to
+// Prometheus. Calls come from FinalizeBlock and must not block.
+type Metrics interface {
+	// TxResult is called once per transaction of a block with its message type (0 when it
+	// did not decode) and result code.
+	TxResult(msg MsgType, code Code)
+	// BillEvent is called once per bill transition: EventSubmitted, EventIssued,
+	// EventRejected and so on.
+	BillEvent(t EventType)
+}
+
+// Options configure an App. The zero value is usable.
+type Options struct {
+	Logger  log.Logger // nil: no logging
+	Metrics Metrics    // nil: none
+	// Sync makes every Commit fsync. Without it a killed process loses nothing (the OS has
+	// the writes) and a power cut loses at most the last blocks, which CometBFT replays.
+	Sync bool
+	// CacheNodes is the IAVL node cache size; 0 means 500,000 nodes.
+	CacheNodes int
+}
+
+// App is the ebill ABCI 2.0 application. All consensus-connection calls (InitChain,
+// FinalizeBlock, Commit) are serialized by the App; CheckTx, Query and Info read only
+// committed versions and may run alongside them.
+type App struct {
+	abci.BaseApplication // snapshots and vote extensions: not used
+
+	log     log.Logger
+	metrics Metrics
+	db      cmtdb.DB
+	seen    *seenCache
+
+	mu   sync.Mutex // serializes the writers of tree
+	tree *iavl.MutableTree
+
+	cmu       sync.RWMutex // guards the fields below
+	chainID   string
+	committed *iavl.ImmutableTree // latest saved version; nil before the first Commit
+}
+
+var _ abci.Application = (*App)(nil)
+
+// New opens the state under dir, creating it if needed; dir "" keeps it in memory. Every
+// saved version is kept, so proofs can be served at any past height.
+func New(dir string, opts Options) (*App, error) {
+	var db cmtdb.DB = cmtdb.NewMemDB()
+	if dir != "" {
+		var err error
+		if db, err = cmtdb.NewPebbleDB("ledger", dir); err != nil {
+			return nil, fmt.Errorf("open ledger db in %q: %w", dir, err)
+		}
+	}
+	if opts.CacheNodes == 0 {
+		opts.CacheNodes = 500_000
+	}
+	if opts.Logger == nil {
+		opts.Logger = log.NewNopLogger()
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = nopMetrics{}
+	}
+	// Fast storage is skipped: it doubles every write and its reads race with commits.
+	// The flush threshold is raised so SaveVersion writes one atomic batch: IAVL takes the
+	// highest node version on disk as the latest, so a partly flushed version would look
+	// committed after a crash.
+	tree := iavl.NewMutableTree(treeDB{db}, opts.CacheNodes, true, iavl.NewNopLogger(),
+		iavl.SyncOption(opts.Sync), iavl.FlushThresholdOption(math.MaxInt32))
+	a := &App{log: opts.Logger, metrics: opts.Metrics, db: db, seen: newSeenCache(200_000), tree: tree}
+	version, err := tree.Load()
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("load ledger state: %w", err)
+	}
+	if version > 0 {
+		imm, err := tree.GetImmutable(version)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("load ledger version %d: %w", version, err)
+		}
+		id, err := imm.Get(ChainKey)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("read chain id: %w", err)
+		}
+		a.chainID, a.committed = string(id), imm
+	}
+	return a, nil
+}
+
+// Close releases the database. The App must not be used afterwards.
+func (a *App) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return errors.Join(a.tree.Close(), a.db.Close())
+}
+
+type nopMetrics struct{}
+
+func (nopMetrics) TxResult(MsgType, Code) {}
+func (nopMetrics) BillEvent(EventType)    {}
+
+// view returns the chain id and the latest committed version for readers.
+func (a *App) view() (string, getter, int64) {
+	a.cmu.RLock()
+	defer a.cmu.RUnlock()
+	if a.committed == nil {
+		return a.chainID, emptyStore{}, 0
+	}
+	return a.chainID, a.committed, a.committed.Version()
+}
+
+// Info reports the last committed height and app hash, so CometBFT replays exactly the
+// blocks the state lacks. At height 0 the hash is empty and InitChain runs.
+func (a *App) Info(context.Context, *abci.InfoRequest) (*abci.InfoResponse, error) {
+	a.cmu.RLock()
+	defer a.cmu.RUnlock()
+	res := &abci.InfoResponse{Data: "ebill", Version: "ebill/" + strconv.Itoa(AppVersion), AppVersion: AppVersion}
+	if a.committed != nil {
+		res.LastBlockHeight = a.committed.Version()
+		res.LastBlockAppHash = a.committed.Hash()
+	}
+	return res, nil
+}
+
+// InitChain applies the genesis app_state and seeds ChainKey. Nothing is saved until the
+// first Commit: a crash before it simply runs InitChain again.
+func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.InitChainResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	g, err := ParseGenesis(req.AppStateBytes)
+	if err != nil {
+		return nil, err
+	}
+	block := newOverlay(a.tree)
+	if _, err := g.apply(block, req.ChainId); err != nil {
+		return nil, err
+	}
+	block.set(ChainKey, []byte(req.ChainId))
+	if req.InitialHeight > 1 {
+		a.tree.SetInitialVersion(uint64(req.InitialHeight))
+	}
+	if err := a.flush(block); err != nil {
+		return nil, err
+	}
+	a.cmu.Lock()
+	a.chainID = req.ChainId
+	a.cmu.Unlock()
+	return &abci.InitChainResponse{AppHash: a.tree.WorkingHash()}, nil
+}
+
+// flush writes a block's overlay into the working tree in key order.
+func (a *App) flush(block *overlay) error {
+	for _, k := range block.sortedKeys() {
+		var err error
+		if v := block.writes[k]; v != nil {
+			_, err = a.tree.Set([]byte(k), v)
+		} else {
+			_, _, err = a.tree.Remove([]byte(k))
+		}
+		if err != nil {
+			return fmt.Errorf("write %q: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// execute authenticates tx against base and applies its message to a fresh overlay. The
+// overlay then holds exactly what the transaction leaves behind: its writes and the
+// signer's spent sequence when it succeeds; only the spent sequence when an authenticated
+// signer's message is refused (so the refused tx cannot be replayed); nothing otherwise.
+// An error that is not a *Refusal is a storage failure.
+func execute(base getter, chainID string, height int64, now time.Time, tx *Tx, sigOK bool) (*exec, error) {
+	x := &exec{st: newOverlay(base), chainID: chainID, height: height, time: now, hash: tx.Hash}
+	if tx.ChainID != chainID {
+		return x, refuse(CodeWrongChain, "transaction for chain %q, this is %q", tx.ChainID, chainID)
+	}
+	if !sigOK {
+		return x, refuse(CodeBadSignature, "signature of signer %s does not verify", short(tx.Signer))
+	}
+	acct, ok, err := load(x, AccountKey(tx.Signer), DecodeAccount)
+	switch {
+	case err != nil:
+		return x, err
+	case !ok:
+		return x, refuse(CodeUnknownSigner, "signer %x has no account", tx.Signer)
+	case !seqFresh(&acct, tx.Seq):
+		return x, refuse(CodeReplay, "sequence %d of signer %s (%s) is used or too old; highest is %d", tx.Seq, short(acct.Pub), acct.Name, acct.Seq)
+	}
+	useSeq(&acct, tx.Seq)
+	x.signer = acct
+	if err := x.apply(tx.Msg); err != nil {
+		clear(x.st.writes)
+		x.events = nil
+		x.putAccount(&acct)
+		return x, err
+	}
+	x.putAccount(&x.signer)
+	return x, nil
+}
+
+// CheckTx admits a transaction to the mempool: it decodes and verifies it and runs it
+// against the last committed state. Refusals that a transaction still in the mempool may
+// cure (an issue whose approval is pending) are let through; FinalizeBlock decides them.
+func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
+	tx, err := DecodeTx(req.Tx)
+	if err != nil {
+		return checkResponse(nil, err), nil
+	}
+	sigOK := a.seen.has(tx.Hash) || verifySingle(tx)
+	if sigOK {
+		a.seen.add(tx.Hash)
+	}
+	chainID, committed, height := a.view()
+	x, err := execute(committed, chainID, height+1, time.Time{}, tx, sigOK)
+	if code, ok := CodeOf(err); !ok {
+		return nil, err
+	} else if code.transient() {
+		err = nil
+	}
+	return checkResponse(x, err), nil
+}
+
+func checkResponse(x *exec, err error) *abci.CheckTxResponse {
+	code, log, data := outcome(x, err)
+	return &abci.CheckTxResponse{Code: uint32(code), Log: log, Data: data, GasWanted: 1}
+}
+
+// outcome turns an execution into a result code, log and data.
+func outcome(x *exec, err error) (Code, string, []byte) {
+	var data []byte
+	if x != nil && x.result.BillID != "" {
+		data = x.result.encode()
+	}
+	var r *Refusal
+	if errors.As(err, &r) {
+		return r.Code, r.Error(), data
+	}
+	return CodeOK, "", data
+}
+
+// decodeBlock decodes a block's transactions and verifies the signatures this node has not
+// verified before, in one batch over the cores.
+func (a *App) decodeBlock(raw [][]byte) ([]*Tx, []error, []bool) {
+	txs := make([]*Tx, len(raw))
+	errs := make([]error, len(raw))
+	sigOK := make([]bool, len(raw))
+	var todo []*Tx
+	var at []int
+	for i, b := range raw {
+		txs[i], errs[i] = DecodeTx(b)
+		switch {
+		case errs[i] != nil:
+		case a.seen.has(txs[i].Hash):
+			sigOK[i] = true
+		default:
+			todo = append(todo, txs[i])
+			at = append(at, i)
+		}
+	}
+	for j, ok := range verifyBatch(todo) {
+		sigOK[at[j]] = ok
+		if ok {
+			a.seen.add(todo[j].Hash)
+		}
+	}
+	return txs, errs, sigOK
+}
+
+// PrepareProposal keeps, in mempool order, the transactions that decode and verify, up to
+// MaxTxBytes as CometBFT counts them (with their protobuf framing).
+func (a *App) PrepareProposal(_ context.Context, req *abci.PrepareProposalRequest) (*abci.PrepareProposalResponse, error) {
+	_, errs, sigOK := a.decodeBlock(req.Txs)
+	out := make([][]byte, 0, len(req.Txs))
+	var size int64
+	for i, tx := range req.Txs {
+		if errs[i] != nil || !sigOK[i] {
+			continue
+		}
+		n := int64(1 + uvarintLen(uint64(len(tx))) + len(tx))
+		if size+n > req.MaxTxBytes {
+			break
+		}
+		size += n
+		out = append(out, tx)
+	}
+	return &abci.PrepareProposalResponse{Txs: out}, nil
+}
+
+// ProcessProposal rejects a block holding a transaction that no honest proposer would
+// include: undecodable, oversize or with a bad signature. Stateful refusals are results
+// of FinalizeBlock, not grounds to reject a block.
+func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalRequest) (*abci.ProcessProposalResponse, error) {
+	_, errs, sigOK := a.decodeBlock(req.Txs)
+	for i := range req.Txs {
+		if errs[i] != nil || !sigOK[i] {
+			return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_REJECT}, nil
+		}
+	}
+	return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_ACCEPT}, nil
+}
+
+// FinalizeBlock executes a decided block into the working tree and returns the new app
+// hash; Commit saves it.
+func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if want := a.tree.WorkingVersion(); req.Height != want {
+		return nil, fmt.Errorf("finalize block %d: the state expects block %d", req.Height, want)
+	}
+	a.cmu.RLock()
+	chainID := a.chainID
+	a.cmu.RUnlock()
+	txs, errs, sigOK := a.decodeBlock(req.Txs)
+	block := newOverlay(a.tree)
+	results := make([]*abci.ExecTxResult, len(req.Txs))
+	for i, tx := range txs {
+		var x *exec
+		err := errs[i]
+		if err == nil {
+			x, err = execute(block, chainID, req.Height, req.Time, tx, sigOK[i])
+			if _, ok := CodeOf(err); !ok {
+				return nil, fmt.Errorf("finalize block %d tx %d: %w", req.Height, i, err)
+			}
+			x.st.mergeInto(block)
+		}
+		code, log, data := outcome(x, err)
+		res := &abci.ExecTxResult{Code: uint32(code), Log: log, Data: data, GasWanted: 1}
+		results[i] = res
+		var msgType MsgType
+		if tx != nil {
+			msgType = tx.Msg.Type()
+		}
+		a.metrics.TxResult(msgType, code)
+		if err != nil {
+			a.log.Debug("tx refused", "height", req.Height, "index", i, "log", log)
+			continue
+		}
+		res.GasUsed = 1
+		res.Events = []abci.Event{txEvent(tx, x)}
+		for _, t := range x.events {
+			a.metrics.BillEvent(t)
+		}
+	}
+	if err := a.flush(block); err != nil {
+		return nil, fmt.Errorf("finalize block %d: %w", req.Height, err)
+	}
+	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: a.tree.WorkingHash()}, nil
+}
+
+// txEvent describes a successful transaction for clients waiting on it or searching the
+// tx index: ebill.action, ebill.signer and, for bill messages, ebill.bill and what the
+// ledger assigned.
+func txEvent(tx *Tx, x *exec) abci.Event {
+	attr := func(k, v string) abci.EventAttribute { return abci.EventAttribute{Key: k, Value: v, Index: true} }
+	ev := abci.Event{Type: "ebill", Attributes: []abci.EventAttribute{
+		attr("action", tx.Msg.Type().String()),
+		attr("signer", hex.EncodeToString(tx.Signer)),
+		attr("seq", strconv.FormatUint(tx.Seq, 10)),
+	}}
+	r := &x.result
+	for _, kv := range [][2]string{{"bill", r.BillID}, {"status", statusOrEmpty(r.Status)}, {"number", r.Number},
+		{"check_code", r.CheckCode}, {"red", r.RedID}} {
+		if kv[1] != "" {
+			ev.Attributes = append(ev.Attributes, attr(kv[0], kv[1]))
+		}
+	}
+	return ev
+}
+
+func statusOrEmpty(s Status) string {
+	if s == 0 {
+		return ""
+	}
+	return s.String()
+}
+
+// Commit saves the working tree as the version of the block, in one atomic batch.
+func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, version, err := a.tree.SaveVersion()
+	if err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	imm, err := a.tree.GetImmutable(version)
+	if err != nil {
+		return nil, fmt.Errorf("commit: reopen version %d: %w", version, err)
+	}
+	a.cmu.Lock()
+	a.committed = imm
+	a.cmu.Unlock()
+	return &abci.CommitResponse{}, nil
+}

@@ -1,0 +1,134 @@
+package ledger
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// HexBytes is a byte string written as lowercase hex in JSON.
+type HexBytes []byte
+
+func (h HexBytes) MarshalText() ([]byte, error) { return []byte(hex.EncodeToString(h)), nil }
+
+func (h *HexBytes) UnmarshalText(b []byte) error {
+	v, err := hex.DecodeString(string(b))
+	if err != nil {
+		return fmt.Errorf("hex %q: %w", b, err)
+	}
+	*h = v
+	return nil
+}
+
+// Genesis is the initial state: the JSON of the CometBFT genesis app_state. It is applied
+// as if the admin had sent, in this order, RegisterOrg for every org (bureaus before the
+// hospitals that name them), RegisterAccount for every account, GrantOrgKey (epoch 1) for
+// every grant and AllocateSegment for every segment, through the same rules as those
+// transactions.
+type Genesis struct {
+	Admin    HexBytes         `json:"admin"`
+	Orgs     []GenesisOrg     `json:"orgs"`
+	Accounts []GenesisAccount `json:"accounts"`
+	Grants   []GenesisGrant   `json:"grants,omitempty"`
+	Segments []GenesisSegment `json:"segments,omitempty"`
+}
+
+type GenesisOrg struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	Kind       OrgKind  `json:"kind"`
+	CreditCode string   `json:"credit_code,omitempty"`
+	Bureau     string   `json:"bureau,omitempty"`
+	EncKey     HexBytes `json:"enc_key"`
+}
+
+type GenesisAccount struct {
+	Pub    HexBytes `json:"pub"`
+	EncKey HexBytes `json:"enc_key"`
+	Name   string   `json:"name"`
+	Role   Role     `json:"role"`
+	Org    string   `json:"org"`
+}
+
+type GenesisGrant struct {
+	Org     string   `json:"org"`
+	Member  HexBytes `json:"member"`
+	Wrapped HexBytes `json:"wrapped"`
+}
+
+type GenesisSegment struct {
+	Org   string `json:"org"`
+	Code  string `json:"code"`
+	Start uint64 `json:"start"`
+	End   uint64 `json:"end"`
+}
+
+// ParseGenesis decodes and validates an app_state.
+func ParseGenesis(appState []byte) (*Genesis, error) {
+	var g Genesis
+	if err := json.Unmarshal(appState, &g); err != nil {
+		return nil, fmt.Errorf("genesis app_state: %w", err)
+	}
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// Validate applies the genesis to an empty store and reports the first rule it breaks.
+func (g *Genesis) Validate() error {
+	_, err := g.apply(newOverlay(emptyStore{}), "validate")
+	return err
+}
+
+type emptyStore struct{}
+
+func (emptyStore) Get([]byte) ([]byte, error) { return nil, nil }
+
+// msgs lists the genesis as the admin's messages.
+func (g *Genesis) msgs() []Msg {
+	var ms []Msg
+	// Bureaus first: a hospital names its bureau, which must exist.
+	for _, pass := range []OrgKind{OrgBureau, OrgHospital} {
+		for _, o := range g.Orgs {
+			if o.Kind == pass || (pass == OrgHospital && o.Kind != OrgBureau) {
+				ms = append(ms, &RegisterOrg{ID: o.ID, Name: o.Name, Kind: o.Kind, CreditCode: o.CreditCode, Bureau: o.Bureau, EncKey: o.EncKey})
+			}
+		}
+	}
+	for _, a := range g.Accounts {
+		ms = append(ms, &RegisterAccount{Pub: ed25519.PublicKey(a.Pub), EncKey: a.EncKey, Name: a.Name, Role: a.Role, Org: a.Org})
+	}
+	for _, gr := range g.Grants {
+		ms = append(ms, &GrantOrgKey{Org: gr.Org, Member: ed25519.PublicKey(gr.Member), Epoch: 1, Wrapped: gr.Wrapped})
+	}
+	for _, s := range g.Segments {
+		ms = append(ms, &AllocateSegment{Org: s.Org, Code: s.Code, Start: s.Start, End: s.End})
+	}
+	return ms
+}
+
+// apply writes the genesis state into st: the admin account, then every message as the
+// admin sent it. The admin account has no org unless the accounts list places it in one.
+func (g *Genesis) apply(st *overlay, chainID string) (*exec, error) {
+	if err := checkPub("genesis admin", ed25519.PublicKey(g.Admin)); err != nil {
+		return nil, err
+	}
+	admin := Account{Pub: ed25519.PublicKey(g.Admin), Name: "admin", Role: RoleAdmin}
+	x := &exec{st: st, chainID: chainID, time: time.Unix(0, 0).UTC(), signer: admin}
+	x.putAccount(&admin)
+	for i, m := range g.msgs() {
+		if err := m.validate(); err != nil {
+			return nil, fmt.Errorf("genesis %s %d: %w", m.Type(), i, err)
+		}
+		if err := x.apply(m); err != nil {
+			return nil, fmt.Errorf("genesis %s %d: %w", m.Type(), i, err)
+		}
+		if x.signer.Role != RoleAdmin {
+			return nil, fmt.Errorf("genesis %s %d: the admin may not lose its role", m.Type(), i)
+		}
+	}
+	return x, nil
+}

@@ -1,0 +1,514 @@
+package ledger
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"ebill/app/bill"
+)
+
+// MsgType tags a message on the wire. Values are protocol: append only.
+type MsgType uint8
+
+const (
+	MsgRegisterOrg     MsgType = 1
+	MsgRegisterAccount MsgType = 2
+	MsgGrantOrgKey     MsgType = 3
+	MsgRotateOrgKey    MsgType = 4
+	MsgAllocateSegment MsgType = 5
+	MsgSubmitBill      MsgType = 6
+	MsgWithdraw        MsgType = 7
+	MsgApprove         MsgType = 8
+	MsgReject          MsgType = 9
+	MsgIssue           MsgType = 10
+	MsgReverse         MsgType = 11
+)
+
+var msgNames = []string{"", "register_org", "register_account", "grant_org_key", "rotate_org_key",
+	"allocate_segment", "submit_bill", "withdraw", "approve", "reject", "issue", "reverse"}
+
+func (t MsgType) String() string { return enumName(msgNames, uint8(t)) }
+
+// Msg is the body of a transaction: one of the exported message structs below.
+type Msg interface {
+	Type() MsgType
+	encode(*encoder)
+	// validate checks what can be checked without state, so CheckTx and NewTx refuse
+	// nonsense early and execution only deals with well-formed fields.
+	validate() error
+	// innerSignature returns the digest and signature the message carries besides the
+	// transaction signature (made with the same key), or nil, nil.
+	innerSignature() (digest, sig []byte)
+}
+
+// RegisterOrg registers a hospital or a bureau (admin only). A hospital names the bureau
+// that reviews its bills, which must already exist.
+type RegisterOrg struct {
+	ID         string
+	Name       string
+	Kind       OrgKind
+	CreditCode string
+	Bureau     string
+	EncKey     []byte // the org's HPKE public key, epoch 1
+}
+
+// RegisterAccount creates an account or updates its name, keys, role and org (admin only).
+// The replay window of an existing account is kept.
+type RegisterAccount struct {
+	Pub    ed25519.PublicKey
+	EncKey []byte
+	Name   string
+	Role   Role
+	Org    string
+}
+
+// GrantOrgKey hands org's private key of one epoch, wrapped to member's EncKey, to a member
+// of the org. The signer is the admin or a member holding a grant of that epoch.
+type GrantOrgKey struct {
+	Org     string
+	Member  ed25519.PublicKey
+	Epoch   uint32
+	Wrapped []byte
+}
+
+// MemberGrant is one wrapped key in a rotation.
+type MemberGrant struct {
+	Member  ed25519.PublicKey
+	Wrapped []byte
+}
+
+// RotateOrgKey replaces the org's public key and starts a new epoch; grants of earlier
+// epochs keep opening earlier bills only. Grants lists the members who get the new key
+// (it must include the signer unless the signer is the admin).
+type RotateOrgKey struct {
+	Org    string
+	EncKey []byte
+	Grants []MemberGrant
+}
+
+// AllocateSegment gives a hospital the numbers Start..End for a bill code (a finance clerk
+// of its bureau). Numbers of one code are allocated upwards across all orgs, so two
+// segments never overlap; a new allocation replaces the org's segment for the code.
+type AllocateSegment struct {
+	Org   string
+	Code  string
+	Start uint64
+	End   uint64
+}
+
+// SubmitBill uploads a bill for review (a cashier of the org). Signature is the cashier's
+// Ed25519 signature over bill.IdentityDigest(Kind, Org, Serial, Created, Commitment),
+// made with the transaction's signing key. Resubmitting a rejected or withdrawn bill (the
+// same serial) makes a new revision; any other repeat is refused as CodeDuplicate with the
+// existing bill in Data.
+type SubmitBill struct {
+	Kind       bill.Kind
+	Org        string
+	Serial     string
+	Code       string
+	Total      bill.Money
+	Created    time.Time
+	Commitment [32]byte
+	Payload    []byte // the sealed envelope; the ledger never opens it
+	Signature  []byte
+}
+
+// Withdraw takes back a bill that has not been issued (a cashier of its org).
+type Withdraw struct {
+	ID     string
+	Reason string
+}
+
+// Approve countersigns a submitted bill (a finance clerk of the org's bureau): Countersig
+// is the clerk's signature over Digest, which must be the bill's identity digest, and
+// Revision the revision reviewed.
+type Approve struct {
+	ID         string
+	Revision   uint32
+	Digest     [32]byte
+	Countersig []byte
+}
+
+// Reject refuses a submitted bill with a reason (a finance clerk of the org's bureau).
+type Reject struct {
+	ID       string
+	Revision uint32
+	Reason   string
+}
+
+// Issue gives an approved bill the next number of its org's segment and its check code (a
+// cashier of the org).
+type Issue struct {
+	ID string
+}
+
+// Reverse (红冲) cancels an issued bill with a red bill (a cashier of the org). Red is the
+// red bill as the cashier submits it: same kind, org and code as the original, its own
+// serial, payload and signature, and Total the negated original total. The red bill is
+// issued at once with the next number; the original becomes reversed.
+type Reverse struct {
+	ID     string
+	Reason string
+	Red    SubmitBill
+}
+
+func (*RegisterOrg) Type() MsgType     { return MsgRegisterOrg }
+func (*RegisterAccount) Type() MsgType { return MsgRegisterAccount }
+func (*GrantOrgKey) Type() MsgType     { return MsgGrantOrgKey }
+func (*RotateOrgKey) Type() MsgType    { return MsgRotateOrgKey }
+func (*AllocateSegment) Type() MsgType { return MsgAllocateSegment }
+func (*SubmitBill) Type() MsgType      { return MsgSubmitBill }
+func (*Withdraw) Type() MsgType        { return MsgWithdraw }
+func (*Approve) Type() MsgType         { return MsgApprove }
+func (*Reject) Type() MsgType          { return MsgReject }
+func (*Issue) Type() MsgType           { return MsgIssue }
+func (*Reverse) Type() MsgType         { return MsgReverse }
+
+func (*RegisterOrg) innerSignature() (_, _ []byte)     { return nil, nil }
+func (*RegisterAccount) innerSignature() (_, _ []byte) { return nil, nil }
+func (*GrantOrgKey) innerSignature() (_, _ []byte)     { return nil, nil }
+func (*RotateOrgKey) innerSignature() (_, _ []byte)    { return nil, nil }
+func (*AllocateSegment) innerSignature() (_, _ []byte) { return nil, nil }
+func (*Withdraw) innerSignature() (_, _ []byte)        { return nil, nil }
+func (*Reject) innerSignature() (_, _ []byte)          { return nil, nil }
+func (*Issue) innerSignature() (_, _ []byte)           { return nil, nil }
+
+func (m *SubmitBill) innerSignature() (_, _ []byte) {
+	d := m.digest()
+	return d[:], m.Signature
+}
+func (m *Approve) innerSignature() (_, _ []byte) { return m.Digest[:], m.Countersig }
+func (m *Reverse) innerSignature() (_, _ []byte) { return m.Red.innerSignature() }
+
+func (m *RegisterOrg) encode(e *encoder) {
+	e.string(m.ID)
+	e.string(m.Name)
+	e.byte(byte(m.Kind))
+	e.string(m.CreditCode)
+	e.string(m.Bureau)
+	e.bytes(m.EncKey)
+}
+
+func (m *RegisterAccount) encode(e *encoder) {
+	e.fixed(m.Pub)
+	e.bytes(m.EncKey)
+	e.string(m.Name)
+	e.byte(byte(m.Role))
+	e.string(m.Org)
+}
+
+func (m *GrantOrgKey) encode(e *encoder) {
+	e.string(m.Org)
+	e.fixed(m.Member)
+	e.uint(uint64(m.Epoch))
+	e.bytes(m.Wrapped)
+}
+
+func (m *RotateOrgKey) encode(e *encoder) {
+	e.string(m.Org)
+	e.bytes(m.EncKey)
+	e.uint(uint64(len(m.Grants)))
+	for _, g := range m.Grants {
+		e.fixed(g.Member)
+		e.bytes(g.Wrapped)
+	}
+}
+
+func (m *AllocateSegment) encode(e *encoder) {
+	e.string(m.Org)
+	e.string(m.Code)
+	e.uint(m.Start)
+	e.uint(m.End)
+}
+
+func (m *SubmitBill) encode(e *encoder) {
+	e.string(string(m.Kind))
+	e.string(m.Org)
+	e.string(m.Serial)
+	e.string(m.Code)
+	e.int(int64(m.Total))
+	e.int(nanos(m.Created))
+	e.fixed(m.Commitment[:])
+	e.bytes(m.Payload)
+	e.bytes(m.Signature)
+}
+
+func (m *Withdraw) encode(e *encoder) {
+	e.string(m.ID)
+	e.string(m.Reason)
+}
+
+func (m *Approve) encode(e *encoder) {
+	e.string(m.ID)
+	e.uint(uint64(m.Revision))
+	e.fixed(m.Digest[:])
+	e.bytes(m.Countersig)
+}
+
+func (m *Reject) encode(e *encoder) {
+	e.string(m.ID)
+	e.uint(uint64(m.Revision))
+	e.string(m.Reason)
+}
+
+func (m *Issue) encode(e *encoder) { e.string(m.ID) }
+
+func (m *Reverse) encode(e *encoder) {
+	e.string(m.ID)
+	e.string(m.Reason)
+	m.Red.encode(e)
+}
+
+func decodeSubmit(d *decoder) SubmitBill {
+	return SubmitBill{
+		Kind: bill.Kind(d.string(maxID)), Org: d.string(maxID), Serial: d.string(maxSerial),
+		Code: d.string(maxID), Total: bill.Money(d.int()), Created: fromNanos(d.int()),
+		Commitment: d.array32(), Payload: d.bytes(MaxPayload), Signature: d.bytes(ed25519.SignatureSize),
+	}
+}
+
+func decodeMsg(t MsgType, body []byte) (Msg, error) {
+	d := &decoder{b: body}
+	var m Msg
+	switch t {
+	case MsgRegisterOrg:
+		m = &RegisterOrg{ID: d.string(maxID), Name: d.string(maxName), Kind: OrgKind(d.byte()),
+			CreditCode: d.string(maxName), Bureau: d.string(maxID), EncKey: d.bytes(maxKey)}
+	case MsgRegisterAccount:
+		m = &RegisterAccount{Pub: d.pub(), EncKey: d.bytes(maxKey), Name: d.string(maxName),
+			Role: Role(d.byte()), Org: d.string(maxID)}
+	case MsgGrantOrgKey:
+		m = &GrantOrgKey{Org: d.string(maxID), Member: d.pub(), Epoch: uint32(d.uint()), Wrapped: d.bytes(maxKey)}
+	case MsgRotateOrgKey:
+		r := &RotateOrgKey{Org: d.string(maxID), EncKey: d.bytes(maxKey)}
+		if n := d.count(maxGrants); n > 0 {
+			r.Grants = make([]MemberGrant, n)
+		}
+		for i := range r.Grants {
+			r.Grants[i] = MemberGrant{Member: d.pub(), Wrapped: d.bytes(maxKey)}
+		}
+		m = r
+	case MsgAllocateSegment:
+		m = &AllocateSegment{Org: d.string(maxID), Code: d.string(maxID), Start: d.uint(), End: d.uint()}
+	case MsgSubmitBill:
+		s := decodeSubmit(d)
+		m = &s
+	case MsgWithdraw:
+		m = &Withdraw{ID: d.string(maxID), Reason: d.string(maxText)}
+	case MsgApprove:
+		m = &Approve{ID: d.string(maxID), Revision: uint32(d.uint()), Digest: d.array32(),
+			Countersig: d.bytes(ed25519.SignatureSize)}
+	case MsgReject:
+		m = &Reject{ID: d.string(maxID), Revision: uint32(d.uint()), Reason: d.string(maxText)}
+	case MsgIssue:
+		m = &Issue{ID: d.string(maxID)}
+	case MsgReverse:
+		m = &Reverse{ID: d.string(maxID), Reason: d.string(maxText), Red: decodeSubmit(d)}
+	default:
+		return nil, fmt.Errorf("%w: unknown message type %d", ErrMalformed, t)
+	}
+	if err := d.end(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Stateless validation. The errors read as "field: problem" and quote the bad input.
+
+var errEmpty = errors.New("empty")
+
+func checkOrgID(field, id string) error {
+	if id == "" || len(id) > maxID {
+		return fmt.Errorf("%s %q: want 1 to %d characters", field, id, maxID)
+	}
+	for _, r := range id {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_') {
+			return fmt.Errorf("%s %q: only letters, digits, '-' and '_'", field, id)
+		}
+	}
+	return nil
+}
+
+func checkCode(code string) error {
+	if len(code) != 8 || !allDigits(code) {
+		return fmt.Errorf("bill code %q: want 8 digits", code)
+	}
+	return nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func checkBillID(id string) error {
+	if len(id) != 32 {
+		return fmt.Errorf("bill id %q: want 32 hex digits", id)
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return fmt.Errorf("bill id %q: want lowercase hex", id)
+		}
+	}
+	return nil
+}
+
+func checkText(field, s string, max int, required bool) error {
+	switch {
+	case required && s == "":
+		return fmt.Errorf("%s: %w", field, errEmpty)
+	case len(s) > max:
+		return fmt.Errorf("%s: %d bytes exceed %d", field, len(s), max)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%s %q: not UTF-8", field, s)
+	}
+	return nil
+}
+
+func checkKey(field string, k []byte) error {
+	if len(k) == 0 || len(k) > maxKey {
+		return fmt.Errorf("%s: %d bytes, want 1 to %d", field, len(k), maxKey)
+	}
+	return nil
+}
+
+func checkPub(field string, p ed25519.PublicKey) error {
+	if len(p) != ed25519.PublicKeySize {
+		return fmt.Errorf("%s: %d bytes, want %d", field, len(p), ed25519.PublicKeySize)
+	}
+	return nil
+}
+
+func checkSig(field string, s []byte) error {
+	if len(s) != ed25519.SignatureSize {
+		return fmt.Errorf("%s: %d bytes, want %d", field, len(s), ed25519.SignatureSize)
+	}
+	return nil
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *RegisterOrg) validate() error {
+	err := firstErr(checkOrgID("org id", m.ID), checkText("name", m.Name, maxName, true),
+		checkText("credit code", m.CreditCode, maxName, false), checkKey("enc key", m.EncKey))
+	switch {
+	case err != nil:
+		return err
+	case !enumValid(kindNames, uint8(m.Kind)):
+		return fmt.Errorf("org kind %d unknown", m.Kind)
+	case m.Kind == OrgHospital:
+		return checkOrgID("bureau", m.Bureau)
+	case m.Bureau != "":
+		return fmt.Errorf("bureau %q: only hospitals name a bureau", m.Bureau)
+	}
+	return nil
+}
+
+func (m *RegisterAccount) validate() error {
+	if !enumValid(roleNames, uint8(m.Role)) {
+		return fmt.Errorf("role %d unknown", m.Role)
+	}
+	return firstErr(checkPub("pub", m.Pub), checkKey("enc key", m.EncKey),
+		checkText("name", m.Name, maxName, true), checkOrgID("org", m.Org))
+}
+
+func (m *GrantOrgKey) validate() error {
+	if m.Epoch == 0 {
+		return fmt.Errorf("epoch 0: epochs start at 1")
+	}
+	return firstErr(checkOrgID("org", m.Org), checkPub("member", m.Member), checkKey("wrapped key", m.Wrapped))
+}
+
+func (m *RotateOrgKey) validate() error {
+	if err := firstErr(checkOrgID("org", m.Org), checkKey("enc key", m.EncKey)); err != nil {
+		return err
+	}
+	if len(m.Grants) > maxGrants {
+		return fmt.Errorf("grants: %d exceed %d", len(m.Grants), maxGrants)
+	}
+	for i, g := range m.Grants {
+		if err := firstErr(checkPub("member", g.Member), checkKey("wrapped key", g.Wrapped)); err != nil {
+			return fmt.Errorf("grant %d: %w", i, err)
+		}
+		for _, h := range m.Grants[:i] {
+			if h.Member.Equal(g.Member) {
+				return fmt.Errorf("grant %d: member %x granted twice", i, g.Member)
+			}
+		}
+	}
+	return nil
+}
+
+// MaxNumber is the largest bill number: ten digits.
+const MaxNumber = 9_999_999_999
+
+func (m *AllocateSegment) validate() error {
+	if err := firstErr(checkOrgID("org", m.Org), checkCode(m.Code)); err != nil {
+		return err
+	}
+	if m.Start == 0 || m.Start > m.End || m.End > MaxNumber {
+		return fmt.Errorf("segment %d..%d: want 1 <= start <= end <= %d", m.Start, m.End, uint64(MaxNumber))
+	}
+	return nil
+}
+
+func (m *SubmitBill) validate() error {
+	if m.Kind != bill.Outpatient && m.Kind != bill.Inpatient {
+		return fmt.Errorf("kind %q: want %q or %q", m.Kind, bill.Outpatient, bill.Inpatient)
+	}
+	if m.Created.IsZero() {
+		return fmt.Errorf("created: %w", errEmpty)
+	}
+	if len(m.Payload) == 0 {
+		return fmt.Errorf("payload: %w", errEmpty)
+	}
+	return firstErr(checkOrgID("org", m.Org), checkText("serial", m.Serial, maxSerial, true),
+		checkCode(m.Code), checkSig("signature", m.Signature))
+}
+
+func (m *Withdraw) validate() error {
+	return firstErr(checkBillID(m.ID), checkText("reason", m.Reason, maxText, false))
+}
+
+func (m *Approve) validate() error {
+	if m.Revision == 0 {
+		return fmt.Errorf("revision 0: revisions start at 1")
+	}
+	return firstErr(checkBillID(m.ID), checkSig("countersignature", m.Countersig))
+}
+
+func (m *Reject) validate() error {
+	if m.Revision == 0 {
+		return fmt.Errorf("revision 0: revisions start at 1")
+	}
+	return firstErr(checkBillID(m.ID), checkText("reason", m.Reason, maxText, true))
+}
+
+func (m *Issue) validate() error { return checkBillID(m.ID) }
+
+func (m *Reverse) validate() error {
+	if err := firstErr(checkBillID(m.ID), checkText("reason", m.Reason, maxText, true)); err != nil {
+		return err
+	}
+	if err := m.Red.validate(); err != nil {
+		return fmt.Errorf("red bill: %w", err)
+	}
+	if m.Red.Total > 0 {
+		return fmt.Errorf("red bill: total %d fen: a red bill's total is negative", m.Red.Total)
+	}
+	return nil
+}
