@@ -59,7 +59,8 @@ func AAD(chainID, billID string) []byte {
 
 // Seal encrypts plaintext under a fresh data key and seals that key to each recipient
 // KEM public key (see [Identity.KEMPublic], [OrgKey]). aad is authenticated, not
-// encrypted, and must be given again to [Envelope.Open].
+// encrypted, and must be given again to [Envelope.Open]. The post-quantum KEM costs
+// space: the marshalled envelope is 1,176 bytes per recipient plus the payload and 25.
 func Seal(plaintext, aad []byte, recipients ...[]byte) (*Envelope, error) {
 	if len(recipients) == 0 || len(recipients) > MaxRecipients {
 		return nil, fmt.Errorf("wallet: seal: %d recipients, want 1 to %d", len(recipients), MaxRecipients)

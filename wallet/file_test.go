@@ -260,3 +260,17 @@ func TestNoSecretInClear(t *testing.T) {
 		t.Errorf("searched %d files, want 3 (store, backup, grant)", files)
 	}
 }
+
+// The wait for unlocking an identity from a file or a backup: scrypt dominates it.
+func BenchmarkImport(b *testing.B) {
+	id := mustNew(b, "clerk")
+	var buf bytes.Buffer
+	if err := wallet.Export(&buf, id, pass); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := wallet.Import(bytes.NewReader(buf.Bytes()), pass); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
