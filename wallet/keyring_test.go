@@ -84,7 +84,7 @@ func TestKeyringWithoutSecretService(t *testing.T) {
 	if !errors.Is(err, wallet.ErrKeyringUnavailable) || errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want ErrKeyringUnavailable with the bus error", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	if d := time.Since(start); d > 5*time.Second { // the timeout is 10 s
 		t.Errorf("took %v", d)
 	}
 	t.Log(err)
@@ -129,7 +129,7 @@ func TestKeyringTimeout(t *testing.T) {
 		if !errors.Is(err, wallet.ErrKeyringUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("%s: err = %v, want ErrKeyringUnavailable after the deadline", tc.op, err)
 		}
-		if d < timeout || d > timeout+time.Second {
+		if d < timeout || d > timeout+3*time.Second { // generous: the machine is shared
 			t.Errorf("%s: returned after %v, want about %v", tc.op, d, timeout)
 		}
 	}

@@ -30,7 +30,7 @@
 // (use [AAD] with the chain id and the bill id) is bound into both layers, so an envelope
 // moved to another bill or chain does not open.
 //
-//	env, err := wallet.Seal(payload, wallet.AAD(chainID, billID), hospital.Public(), bureau.Public())
+//	env, err := wallet.Seal(payload, wallet.AAD(chainID, billID), hospital.KEMPublic(), bureau.KEMPublic())
 //	stored := env.Marshal()
 //	...
 //	env, err = wallet.ParseEnvelope(stored)
