@@ -269,8 +269,13 @@ func (d *decoder) tokenError(err error) error {
 	var syn *json.SyntaxError
 	switch {
 	case errors.As(err, &syn):
-		// Offset counts the bytes read including the offending one.
-		return d.errorAt(max(int(syn.Offset)-1, 0), errors.New(strings.TrimPrefix(syn.Error(), "json: ")))
+		// The Decoder counts some offsets from the start of the current token; a scan of
+		// the whole input counts from its start, up to and including the bad byte.
+		var whole *json.SyntaxError
+		if errors.As(json.Unmarshal(d.data, new(json.RawMessage)), &whole) {
+			syn = whole
+		}
+		return d.errorAt(min(max(int(syn.Offset)-1, 0), len(d.data)), errors.New(syn.Error()))
 	case err == io.EOF || err == io.ErrUnexpectedEOF:
 		return d.errorAt(len(d.data), errors.New("unexpected end of input"))
 	}
