@@ -1,0 +1,20 @@
+package node
+
+import (
+	"github.com/cometbft/cometbft/libs/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"ebill/app/ledger"
+)
+
+func openLedger(dir string, opts Options, logger log.Logger) (*ledger.App, error) {
+	lo := ledger.Options{Logger: logger}
+	if opts.MetricsAddr != "" {
+		m, err := newLedgerMetrics(prometheus.DefaultRegisterer)
+		if err != nil {
+			return nil, err
+		}
+		lo.Metrics = m
+	}
+	return ledger.New(dir, lo)
+}
