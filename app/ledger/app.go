@@ -52,12 +52,14 @@ type App struct {
 	db      cmtdb.DB
 	seen    *seenCache
 
-	mu   sync.Mutex // serializes the writers of tree
-	tree *iavl.MutableTree
+	mu     sync.Mutex // serializes the writers of tree
+	tree   *iavl.MutableTree
+	closed bool
 
 	cmu       sync.RWMutex // guards the fields below
 	chainID   string
 	committed *iavl.ImmutableTree // latest saved version; nil before the first Commit
+	genesis   *overlay            // the genesis state, for CheckTx before the first Commit
 }
 
 var _ abci.Application = (*App)(nil)
@@ -109,10 +111,14 @@ func New(dir string, opts Options) (*App, error) {
 	return a, nil
 }
 
-// Close releases the database. The App must not be used afterwards.
+// Close releases the database; later calls do nothing. The App must not be used after it.
 func (a *App) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.closed {
+		return nil
+	}
+	a.closed = true
 	return errors.Join(a.tree.Close(), a.db.Close())
 }
 
@@ -126,7 +132,10 @@ func (a *App) view() (string, getter, int64) {
 	a.cmu.RLock()
 	defer a.cmu.RUnlock()
 	if a.committed == nil {
-		return a.chainID, emptyStore{}, 0
+		if a.genesis == nil {
+			return a.chainID, emptyStore{}, 0
+		}
+		return a.chainID, a.genesis, 0
 	}
 	return a.chainID, a.committed, a.committed.Version()
 }
@@ -153,7 +162,9 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 	if err != nil {
 		return nil, err
 	}
-	block := newOverlay(a.tree)
+	// The tree is empty before the first Commit, so the genesis overlay can stand alone
+	// and serve CheckTx until then.
+	block := newOverlay(emptyStore{})
 	if _, err := g.apply(block, req.ChainId); err != nil {
 		return nil, err
 	}
@@ -165,7 +176,7 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 		return nil, err
 	}
 	a.cmu.Lock()
-	a.chainID = req.ChainId
+	a.chainID, a.genesis = req.ChainId, block
 	a.cmu.Unlock()
 	return &abci.InitChainResponse{AppHash: a.tree.WorkingHash()}, nil
 }
@@ -409,7 +420,7 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 		return nil, fmt.Errorf("commit: reopen version %d: %w", version, err)
 	}
 	a.cmu.Lock()
-	a.committed = imm
+	a.committed, a.genesis = imm, nil
 	a.cmu.Unlock()
 	return &abci.CommitResponse{}, nil
 }

@@ -1,0 +1,252 @@
+package ledger_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"slices"
+	"testing"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"ebill/app/bill"
+	"ebill/app/ledger"
+)
+
+// TestLifecycle drives every transaction type through the ABCI calls in consensus order,
+// on memory and on disk, and reads every outcome back with a verified proof.
+func TestLifecycle(t *testing.T) {
+	for _, storage := range []string{"memory", "disk"} {
+		t.Run(storage, func(t *testing.T) {
+			dir := ""
+			if storage == "disk" {
+				dir = t.TempDir()
+			}
+			n := newNetwork()
+			c := newChain(t, dir, n.genesis)
+			cashier, org := n.cashiers[0], n.hospitals[0]
+
+			// Submit, then a repeat of the same serial: duplicate with the existing id.
+			subA := cashier.submission(org, "MZ20260105-0001", 12_345, 2048)
+			idA := bill.ID(org, "MZ20260105-0001")
+			txA := cashier.tx(t, subA)
+			res := c.ok(txA)
+			if r := result(t, res[0]); r.BillID != idA || r.Status != ledger.StatusSubmitted || r.Revision != 1 {
+				t.Fatalf("submit result %+v", r)
+			}
+			if !hasAttr(res[0], "bill", idA) || !hasAttr(res[0], "action", "submit_bill") {
+				t.Errorf("submit events %v lack the bill id and action", res[0].Events)
+			}
+			dup := cashier.tx(t, subA)
+			if r := c.checkTx(dup); ledger.Code(r.Code) != ledger.CodeDuplicate {
+				t.Errorf("CheckTx of a repeat: code %d, want duplicate", r.Code)
+			} else if got, _ := ledger.DecodeResult(r.Data); got.BillID != idA {
+				t.Errorf("CheckTx of a repeat returned bill %q, want %q", got.BillID, idA)
+			}
+			if r := c.finalize(dup)[0]; ledger.Code(r.Code) != ledger.CodeDuplicate || result(t, r).BillID != idA {
+				t.Errorf("FinalizeBlock of a repeat: code %d data %x", r.Code, r.Data)
+			}
+			submittedAt := c.height
+			if q := c.list(ledger.QueryQueue, ledger.ListRequest{Org: bureau}); len(q.Bills) != 1 || q.Bills[0].ID != idA {
+				t.Fatalf("review queue = %v, want bill A", ids(q.Bills))
+			}
+
+			// Approve with the countersignature, issue, reverse.
+			c.ok(n.clerk.tx(t, n.clerk.approval(subA, 1)))
+			if q := c.list(ledger.QueryQueue, ledger.ListRequest{Org: bureau}); len(q.Bills) != 0 {
+				t.Fatalf("review queue after approval = %v, want empty", ids(q.Bills))
+			}
+			res = c.ok(cashier.tx(t, &ledger.Issue{ID: idA}))
+			a := c.bill(idA)
+			wantCheck := bill.CheckCode(chainID, "32060126", "0000000001", subA.Commitment)
+			if a.Status != ledger.StatusIssued || a.Number != "0000000001" || a.CheckCode != wantCheck || !a.IssuedAt.Equal(c.time) {
+				t.Fatalf("issued bill: status %s number %q check %q at %v; want 0000000001 %q at %v", a.Status, a.Number, a.CheckCode, a.IssuedAt, wantCheck, c.time)
+			}
+			if r := result(t, res[0]); r.Number != a.Number || r.CheckCode != a.CheckCode {
+				t.Errorf("issue result %+v, want number and check code", r)
+			}
+			if !a.Reviewer.Equal(n.clerk.PublicKey()) || len(a.ReviewSig) != 64 || !a.Cashier.Equal(cashier.PublicKey()) {
+				t.Errorf("issued bill lacks reviewer or cashier signature")
+			}
+			if got := string(c.get(ledger.NumberKey("32060126", "0000000001"), 0)); got != idA {
+				t.Errorf("number index = %q, want %q", got, idA)
+			}
+			if got := c.get(ledger.PayloadKey(idA, 1), 0); string(got) != string(subA.Payload) {
+				t.Errorf("payload of revision 1 differs from the submitted one")
+			}
+
+			red := cashier.submission(org, "MZ20260105-0001-R", -12_345, 1024)
+			res = c.ok(cashier.tx(t, &ledger.Reverse{ID: idA, Reason: "患者退费", Red: *red}))
+			redID := bill.ID(org, red.Serial)
+			if r := result(t, res[0]); r.RedID != redID || r.Number != "0000000002" {
+				t.Fatalf("reverse result %+v", r)
+			}
+			a, r := c.bill(idA), c.bill(redID)
+			if a.Status != ledger.StatusReversed || a.ReversedBy != redID || r.RedOf != idA || r.Status != ledger.StatusIssued || r.Total != -12_345 {
+				t.Fatalf("after reverse: original %s→%q, red %s←%q total %d", a.Status, a.ReversedBy, r.Status, r.RedOf, r.Total)
+			}
+			wantEvents := []ledger.EventType{ledger.EventSubmitted, ledger.EventApproved, ledger.EventIssued, ledger.EventReversed}
+			if got := eventTypes(a); !slices.Equal(got, wantEvents) {
+				t.Errorf("timeline of A = %v, want %v", got, wantEvents)
+			}
+			if ev := a.Events[0]; ev.Height != submittedAt-1 || ev.TxHash != sha256.Sum256(txA) || !ev.Actor.Equal(cashier.PublicKey()) {
+				t.Errorf("submit event %+v", ev)
+			}
+
+			// History: at the height of the submission the bill was still submitted.
+			old, err := ledger.DecodeBill(c.get(ledger.BillKey(idA), submittedAt))
+			if err != nil || old.Status != ledger.StatusSubmitted {
+				t.Errorf("bill A at height %d: %s %v, want submitted", submittedAt, old.Status, err)
+			}
+			if v := c.get(ledger.BillKey(bill.ID(org, "no such serial")), 0); v != nil {
+				t.Errorf("missing bill has value %x", v)
+			}
+
+			// Reject, resubmit as revision 2, approve, issue; withdraw another.
+			subB := cashier.submission(org, "MZ20260105-0002", 800, 2048)
+			idB := bill.ID(org, subB.Serial)
+			c.ok(cashier.tx(t, subB))
+			c.ok(n.clerk2.tx(t, &ledger.Reject{ID: idB, Revision: 1, Reason: "项目金额与合计不符"}))
+			if b := c.bill(idB); b.Status != ledger.StatusRejected || b.Reason != "项目金额与合计不符" {
+				t.Fatalf("rejected bill: %s %q", b.Status, b.Reason)
+			}
+			subB2 := cashier.submission(org, subB.Serial, 900, 2000)
+			res = c.ok(cashier.tx(t, subB2))
+			if r := result(t, res[0]); r.Revision != 2 || r.BillID != idB {
+				t.Fatalf("resubmission result %+v, want revision 2", r)
+			}
+			c.ok(n.clerk.tx(t, n.clerk.approval(subB2, 2)))
+			c.ok(cashier.tx(t, &ledger.Issue{ID: idB}))
+			b := c.bill(idB)
+			wantEvents = []ledger.EventType{ledger.EventSubmitted, ledger.EventRejected, ledger.EventResubmitted, ledger.EventApproved, ledger.EventIssued}
+			if got := eventTypes(b); !slices.Equal(got, wantEvents) || b.Number != "0000000003" || b.Total != 900 {
+				t.Errorf("bill B: timeline %v number %q total %d", got, b.Number, b.Total)
+			}
+			if string(c.get(ledger.PayloadKey(idB, 1), 0)) != string(subB.Payload) || string(c.get(ledger.PayloadKey(idB, 2), 0)) != string(subB2.Payload) {
+				t.Errorf("payloads of both revisions are not kept")
+			}
+			subC := cashier.submission(org, "MZ20260105-0003", 100, 500)
+			idC := bill.ID(org, subC.Serial)
+			c.ok(cashier.tx(t, subC))
+			c.ok(cashier.tx(t, &ledger.Withdraw{ID: idC, Reason: "重复录入"}))
+			if s := c.bill(idC).Status; s != ledger.StatusWithdrawn {
+				t.Errorf("withdrawn bill is %s", s)
+			}
+
+			// The org's list, newest first, with and without a status filter, in pages.
+			all := c.list(ledger.QueryBills, ledger.ListRequest{Org: org})
+			if got := ids(all.Bills); !slices.Equal(got, []string{idC, idB, redID, idA}) {
+				t.Errorf("org bills = %v", got)
+			}
+			issued := c.list(ledger.QueryBills, ledger.ListRequest{Org: org, Status: ledger.StatusIssued})
+			if got := ids(issued.Bills); !slices.Equal(got, []string{idB, redID}) {
+				t.Errorf("issued org bills = %v", got)
+			}
+			var paged []string
+			for req := (ledger.ListRequest{Org: org, Limit: 3}); ; {
+				p := c.list(ledger.QueryBills, req)
+				paged = append(paged, ids(p.Bills)...)
+				if p.Next == 0 {
+					break
+				}
+				req.Cursor = p.Next
+			}
+			if !slices.Equal(paged, ids(all.Bills)) {
+				t.Errorf("paged org bills = %v", paged)
+			}
+
+			// Orgs, accounts, grants, rotation and segments.
+			newOrg, newCashier := "H32019999", newActor("new cashier")
+			c.ok(n.admin.tx(t, &ledger.RegisterOrg{ID: newOrg, Name: "南京市第九人民医院", Kind: ledger.OrgHospital, Bureau: bureau, EncKey: []byte("k1")}))
+			c.ok(n.admin.tx(t, &ledger.RegisterAccount{Pub: newCashier.PublicKey(), EncKey: []byte("e"), Name: "孙收费", Role: ledger.RoleCashier, Org: newOrg}))
+			c.ok(n.admin.tx(t, &ledger.GrantOrgKey{Org: newOrg, Member: newCashier.PublicKey(), Epoch: 1, Wrapped: []byte("w1")}))
+			c.ok(newCashier.tx(t, &ledger.RotateOrgKey{Org: newOrg, EncKey: []byte("k2"),
+				Grants: []ledger.MemberGrant{{Member: newCashier.PublicKey(), Wrapped: []byte("w2")}}}))
+			o, err := ledger.DecodeOrg(c.get(ledger.OrgKey(newOrg), 0))
+			if err != nil || o.KeyEpoch != 2 || string(o.EncKey) != "k2" {
+				t.Errorf("rotated org: epoch %d key %q %v", o.KeyEpoch, o.EncKey, err)
+			}
+			g, err := ledger.DecodeGrant(c.get(ledger.GrantKey(newOrg, newCashier.PublicKey(), 2), 0))
+			if err != nil || string(g.Wrapped) != "w2" || !g.By.Equal(newCashier.PublicKey()) {
+				t.Errorf("grant of epoch 2: %+v %v", g, err)
+			}
+			c.ok(n.clerk.tx(t, &ledger.AllocateSegment{Org: newOrg, Code: "32060126", Start: 5001, End: 5001}))
+			subN := newCashier.submission(newOrg, "ZY-1", 5, 100)
+			c.ok(newCashier.tx(t, subN))
+			c.ok(n.clerk.tx(t, n.clerk.approval(subN, 1)))
+			c.ok(newCashier.tx(t, &ledger.Issue{ID: bill.ID(newOrg, "ZY-1")}))
+			if got := c.bill(bill.ID(newOrg, "ZY-1")).Number; got != "0000005001" {
+				t.Errorf("number from the new segment = %q", got)
+			}
+			s, err := ledger.DecodeSegment(c.get(ledger.SegmentKey(newOrg, "32060126"), 0))
+			if err != nil || s.Next != 5002 {
+				t.Errorf("segment after issue: %+v %v", s, err)
+			}
+			acct, err := ledger.DecodeAccount(c.get(ledger.AccountKey(cashier.PublicKey()), 0))
+			if err != nil || acct.Seq != cashier.seq || acct.Role != ledger.RoleCashier || acct.Org != org {
+				t.Errorf("cashier account %+v %v, want seq %d", acct, err, cashier.seq)
+			}
+
+			if dir == "" {
+				return
+			}
+			// A restarted app reports the same committed state and serves old proofs.
+			height, hash := c.height, c.hashes[c.height]
+			if err := c.app.Close(); err != nil {
+				t.Fatal(err)
+			}
+			app, err := ledger.New(dir, ledger.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { app.Close() })
+			c.app = app
+			if info := c.info(); info.LastBlockHeight != height || string(info.LastBlockAppHash) != string(hash) {
+				t.Fatalf("after restart Info = %d %x, want %d %x", info.LastBlockHeight, info.LastBlockAppHash, height, hash)
+			}
+			if old := c.get(ledger.BillKey(idA), submittedAt); old == nil {
+				t.Errorf("old version lost on restart")
+			}
+			c.ok(cashier.tx(t, cashier.submission(org, "after restart", 1, 10)))
+		})
+	}
+}
+
+func (c *chain) list(path string, req ledger.ListRequest) ledger.ListPage {
+	c.t.Helper()
+	res, err := c.app.Query(context.Background(), &abci.QueryRequest{Path: path, Data: req.Encode()})
+	if err != nil || res.Code != 0 {
+		c.t.Fatalf("Query %s: %d %s %v", path, res.GetCode(), res.GetLog(), err)
+	}
+	p, err := ledger.DecodeListPage(res.Value)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return p
+}
+
+func ids(bs []ledger.Bill) []string {
+	var out []string
+	for _, b := range bs {
+		out = append(out, b.ID)
+	}
+	return out
+}
+
+func eventTypes(b ledger.Bill) []ledger.EventType {
+	var out []ledger.EventType
+	for _, e := range b.Events {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
+func hasAttr(r *abci.ExecTxResult, k, v string) bool {
+	for _, e := range r.Events {
+		for _, a := range e.Attributes {
+			if e.Type == "ebill" && a.Key == k && a.Value == v {
+				return true
+			}
+		}
+	}
+	return false
+}
