@@ -1,0 +1,51 @@
+package bill_test
+
+import (
+	"bytes"
+	"os"
+	"testing"
+
+	"ebill/app/bill"
+)
+
+func BenchmarkDecodeValidate(b *testing.B) {
+	data, err := os.ReadFile("testdata/inpatient.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		bl, err := bill.Decode(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := bl.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMarshal(b *testing.B) {
+	bl := bill.Sample(bill.Inpatient, "12320100466001234B", "S1", 18, created)
+	for b.Loop() {
+		if _, err := bl.Marshal(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkValidate999(b *testing.B) {
+	bl := bill.Sample(bill.Inpatient, "12320100466001234B", "S1", 999, created)
+	for b.Loop() {
+		if err := bl.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCapitals(b *testing.B) {
+	m := bill.Money(12345678901)
+	for b.Loop() {
+		_ = m.Capitals()
+	}
+}
