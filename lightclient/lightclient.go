@@ -42,6 +42,7 @@ import (
 	"github.com/cometbft/cometbft/light"
 	"github.com/cometbft/cometbft/light/provider"
 	httpprovider "github.com/cometbft/cometbft/light/provider/http"
+	"github.com/cometbft/cometbft/light/store"
 	lightdb "github.com/cometbft/cometbft/light/store/db"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	"github.com/cometbft/cometbft/types"
@@ -133,7 +134,9 @@ type Client struct {
 	nodes  map[string]*rpchttp.HTTP
 	order  []string // Primary, then the witnesses not equal to it
 	logger log.Logger
-	now    func() time.Time // replaced in tests to move the clock
+	now    func() time.Time
+	// newProvider makes the light client's source of light blocks for an address.
+	newProvider func(chainID, addr string) (provider.Provider, error)
 
 	// verifyMu serializes the light client's verification: it writes the trusted store.
 	verifyMu sync.Mutex
@@ -154,6 +157,16 @@ type Client struct {
 // (or restores the store), checks it is within the trusting period, and starts the
 // background updates. logger may be nil.
 func New(ctx context.Context, cfg Config, dir string, logger log.Logger) (*Client, error) {
+	return open(ctx, cfg, dir, logger, hooks{now: time.Now, provider: httpprovider.New})
+}
+
+// hooks are the parts tests replace: the clock, and where light blocks come from.
+type hooks struct {
+	now      func() time.Time
+	provider func(chainID, addr string) (provider.Provider, error)
+}
+
+func open(ctx context.Context, cfg Config, dir string, logger log.Logger, h hooks) (*Client, error) {
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
@@ -173,7 +186,7 @@ func New(ctx context.Context, cfg Config, dir string, logger log.Logger) (*Clien
 	case cfg.TrustHeight < 0:
 		return nil, fmt.Errorf("light node: trust height %d is negative", cfg.TrustHeight)
 	}
-	c := &Client{cfg: cfg, dir: dir, nodes: map[string]*rpchttp.HTTP{}, logger: logger, now: time.Now}
+	c := &Client{cfg: cfg, dir: dir, nodes: map[string]*rpchttp.HTTP{}, logger: logger, now: h.now, newProvider: h.provider}
 	for _, addr := range append([]string{cfg.Primary}, cfg.Witnesses...) {
 		if _, ok := c.nodes[addr]; ok {
 			continue
@@ -213,14 +226,15 @@ func (c *Client) start(ctx context.Context) error {
 		}
 		witnesses = append(witnesses, p)
 	}
-	store := lightdb.New(c.db, c.cfg.ChainID)
-	last, err := store.LastLightBlockHeight()
+	trusted := lazyPruneStore{lightdb.New(c.db, c.cfg.ChainID)}
+	last, err := trusted.LastLightBlockHeight()
 	if err != nil {
 		return fmt.Errorf("light node: read trusted store in %s: %w", c.dir, err)
 	}
 	opts := []light.Option{
 		light.SkippingVerification(light.DefaultTrustLevel),
 		light.Logger(c.logger),
+		light.PruningSize(keepHeaders),
 		// Never roll the store back silently: a trust root older than what is stored is
 		// checked against the store below instead.
 		light.ConfirmationFunction(func(string) bool { return false }),
@@ -231,15 +245,15 @@ func (c *Client) start(ctx context.Context) error {
 	case c.cfg.TrustHeight > last:
 		c.lc, err = light.NewClient(ctx, c.cfg.ChainID, light.TrustOptions{
 			Period: c.cfg.TrustingPeriod, Height: c.cfg.TrustHeight, Hash: c.cfg.TrustHash,
-		}, primary, witnesses, store, opts...)
+		}, primary, witnesses, trusted, opts...)
 	default:
 		if c.cfg.TrustHeight > 0 {
-			if lb, err := store.LightBlock(c.cfg.TrustHeight); err == nil && !equalHash(lb.Hash(), c.cfg.TrustHash) {
+			if lb, err := trusted.LightBlock(c.cfg.TrustHeight); err == nil && !equalHash(lb.Hash(), c.cfg.TrustHash) {
 				return fmt.Errorf("light node: the store in %s trusts header %X at height %d, the network file names %X: remove the store or import the right network file",
 					c.dir, lb.Hash(), c.cfg.TrustHeight, c.cfg.TrustHash)
 			}
 		}
-		c.lc, err = light.NewClientFromTrustedStore(c.cfg.ChainID, c.cfg.TrustingPeriod, primary, witnesses, store, opts...)
+		c.lc, err = light.NewClientFromTrustedStore(c.cfg.ChainID, c.cfg.TrustingPeriod, primary, witnesses, trusted, opts...)
 	}
 	if err != nil {
 		return fmt.Errorf("light node: start: %w", c.classify(err))
@@ -249,6 +263,21 @@ func (c *Client) start(ctx context.Context) error {
 		return fmt.Errorf("light node: read latest trusted header: %w", err)
 	}
 	return c.checkExpiry(lb)
+}
+
+// keepHeaders is how many verified headers the store keeps (at least).
+const keepHeaders = 1000
+
+// lazyPruneStore prunes once the store holds twice keepHeaders instead of on every save:
+// the light client's Prune walks the deleted keys from height 1 on each call, which made
+// following the chain cost 10 ms a header after 10,000 headers instead of about 1.
+type lazyPruneStore struct{ store.Store }
+
+func (s lazyPruneStore) Prune(size uint16) error {
+	if s.Size() < 2*size {
+		return nil
+	}
+	return s.Store.Prune(size)
 }
 
 func equalHash(a, b []byte) bool { return string(a) == string(b) }
@@ -270,7 +299,7 @@ func (c *Client) expired(at time.Time) error {
 // provider wraps CometBFT's HTTP provider to see what the light client does not report:
 // the evidence it sends, and whether a failure was a dead connection.
 func (c *Client) provider(addr string) (provider.Provider, error) {
-	p, err := httpprovider.New(c.cfg.ChainID, addr)
+	p, err := c.newProvider(c.cfg.ChainID, addr)
 	if err != nil {
 		return nil, fmt.Errorf("light node: RPC address %q: %w", addr, err)
 	}
