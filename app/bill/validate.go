@@ -3,6 +3,7 @@ package bill
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -47,7 +48,7 @@ func (ps Problems) Error() string {
 // Validate checks the bill against the rules of docs/bill-json.md and returns nil or
 // Problems listing all that are broken, so a form can mark every bad field at once.
 func (b *Bill) Validate() error {
-	c := checker{red: b.Red != nil}
+	c := checker{red: b.Red != nil, item: -1}
 	c.head(b)
 	c.parties(b)
 	c.items(b)
@@ -61,11 +62,17 @@ func (b *Bill) Validate() error {
 }
 
 type checker struct {
-	ps  Problems
-	red bool // a red bill: amounts are negative and quantities count back
+	ps   Problems
+	red  bool // a red bill: amounts are negative and quantities count back
+	item int  // while ≥ 0, paths are fields of items[item]; built only for a problem
 }
 
-func (c *checker) add(path, zh, en string) { c.ps = append(c.ps, Problem{path, zh, en}) }
+func (c *checker) add(path, zh, en string) {
+	if c.item >= 0 {
+		path = "items[" + strconv.Itoa(c.item) + "]." + path
+	}
+	c.ps = append(c.ps, Problem{path, zh, en})
+}
 
 func (c *checker) addf(path, zh, en string, args ...any) {
 	c.add(path, fmt.Sprintf(zh, args...), fmt.Sprintf(en, args...))
@@ -128,36 +135,37 @@ func (c *checker) items(b *Bill) {
 		return // one problem, not thousands
 	}
 	for i, it := range b.Items {
-		p := fmt.Sprintf("items[%d].", i)
-		c.text(p+"code", "项目编码", "item code", it.Code, MaxName, false)
-		c.text(p+"name", "项目名称", "item name", it.Name, MaxName, true)
+		c.item = i
+		c.text("code", "项目编码", "item code", it.Code, MaxName, false)
+		c.text("name", "项目名称", "item name", it.Name, MaxName, true)
 		switch {
 		case it.Category == "":
-			c.add(p+"category", "缺少项目类别", "item category is required")
+			c.add("category", "缺少项目类别", "item category is required")
 		case !slices.Contains(Categories, it.Category):
-			c.addf(p+"category", "项目类别%q无效，应为：%s", "item category %q is unknown; want one of %[2]s", it.Category, joinCategories())
+			c.addf("category", "项目类别%q无效，应为：%s", "item category %q is unknown; want one of %[2]s", it.Category, joinCategories())
 		}
-		c.text(p+"unit", "计量单位", "unit", it.Unit, MaxName, false)
+		c.text("unit", "计量单位", "unit", it.Unit, MaxName, false)
 		switch {
 		case !c.red && it.Quantity <= 0:
-			c.addf(p+"quantity", "数量应大于0，现为%s", "quantity must be above 0, is %s", it.Quantity)
+			c.addf("quantity", "数量应大于0，现为%s", "quantity must be above 0, is %s", it.Quantity)
 		case c.red && it.Quantity >= 0:
-			c.addf(p+"quantity", "红票数量应小于0，现为%s", "a red bill's quantity must be below 0, is %s", it.Quantity)
+			c.addf("quantity", "红票数量应小于0，现为%s", "a red bill's quantity must be below 0, is %s", it.Quantity)
 		}
 		if it.Price < 0 {
-			c.addf(p+"price", "单价不能为负，现为%s", "price must not be negative, is %s", it.Price)
+			c.addf("price", "单价不能为负，现为%s", "price must not be negative, is %s", it.Price)
 		}
-		c.sign(p+"amount", "金额", "amount", it.Amount)
+		c.sign("amount", "金额", "amount", it.Amount)
 		if want := it.Quantity.Times(it.Price); want != it.Amount {
-			c.addf(p+"amount", "金额应为数量%s×单价%s=%s，现为%s", "amount must be quantity %s × price %s = %s, is %s",
+			c.addf("amount", "金额应为数量%s×单价%s=%s，现为%s", "amount must be quantity %s × price %s = %s, is %s",
 				it.Quantity, it.Price, want, it.Amount)
 		}
-		c.sign(p+"self_paid", "自费金额", "self-paid amount", it.SelfPaid)
+		c.sign("self_paid", "自费金额", "self-paid amount", it.SelfPaid)
 		if magnitude(int64(it.SelfPaid)) > magnitude(int64(it.Amount)) {
-			c.addf(p+"self_paid", "自费金额%s超过项目金额%s", "self-paid amount %s exceeds the item amount %s", it.SelfPaid, it.Amount)
+			c.addf("self_paid", "自费金额%s超过项目金额%s", "self-paid amount %s exceeds the item amount %s", it.SelfPaid, it.Amount)
 		}
-		c.text(p+"remark", "项目备注", "item remark", it.Remark, MaxRemark, false)
+		c.text("remark", "项目备注", "item remark", it.Remark, MaxRemark, false)
 	}
+	c.item = -1
 	sum, ok := Money(0), true
 	for _, it := range b.Items {
 		sum, ok = addMoney(ok, sum, it.Amount)
