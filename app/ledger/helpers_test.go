@@ -2,9 +2,9 @@ package ledger_test
 
 import (
 	"context"
-	"encoding/json"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
