@@ -2,6 +2,7 @@ package bill_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -104,8 +105,19 @@ func TestDecodeErrors(t *testing.T) {
 		{`{"medical": {"visit_date": "2026-02-30"}}`, 1, 28, "medical.visit_date", `invalid date "2026-02-30"`},
 		{`{"medical": {"visit_date": 20261123}}`, 1, 28, "medical.visit_date", "want a date string"},
 		{`{"kind": "outpatient",}`, 1, 23, "", "invalid character '}'"},
-		{"{\n\"kind\" \"x\"}", 2, 8, "kind", "invalid character '\"' after object key"},
+		{"{\n\"kind\" \"x\"}", 2, 8, "", "invalid character '\"' after object key"},
 		{"{\"remark\": \"a\x01\"}", 1, 14, "remark", `invalid character '\x01' in string literal`},
+		{`{"kind": "\x"}`, 1, 12, "kind", `invalid character 'x' in string escape code`},
+		{`{"total": -}`, 1, 12, "total", "invalid character '}' in numeric literal"},
+		{`{"total": 1.}`, 1, 13, "total", "invalid character '}' after decimal point in numeric literal"},
+		{`{"total": 1e}`, 1, 13, "total", "invalid character '}' in exponent of numeric literal"},
+		{`{"total": 01}`, 1, 12, "", "invalid character '1' after object key:value pair"},
+		{`{"kind": nul}`, 1, 13, "kind", "invalid character '}' in literal null"},
+		{`{"kind": true}`, 1, 10, "kind", "want a string, got true"},
+		{`{"kind": 张}`, 1, 10, "kind", "invalid character '张' looking for beginning of value"},
+		{`{"items": [{} {}]}`, 1, 15, "items", "invalid character '{' after array element"},
+		{`{"kind": "outpatient"`, 1, 22, "", "unexpected end of input"},
+		{`{"kind": "outpat`, 1, 17, "kind", "unexpected end of input"},
 		{`{} {}`, 1, 4, "", "unexpected data after the bill"},
 		{`{}x`, 1, 3, "", "unexpected data after the bill"},
 	}
@@ -128,13 +140,13 @@ func TestDecodeErrors(t *testing.T) {
 
 func TestDecodeLenient(t *testing.T) {
 	// HIS systems write amounts as numbers and absent fields as null; both are fine.
-	in := `{"kind": "outpatient", "total": 12.3, "red": null, "remark": null,
+	in := `{"kind": "out\u0070atient", "total": 12.3, "red": null, "remark": null,
 		"items": [{"quantity": 0.5, "price": 2, "amount": "1.00"}], "medical": {"visit_date": ""}}`
 	b, err := bill.Decode(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Total != 1230 || b.Red != nil || b.Items[0].Quantity != 500 || b.Items[0].Price != 200 || !b.Medical.VisitDate.IsZero() {
+	if b.Kind != "outpatient" || b.Total != 1230 || b.Red != nil || b.Items[0].Quantity != 500 || b.Items[0].Price != 200 || !b.Medical.VisitDate.IsZero() {
 		t.Errorf("decoded %+v", b)
 	}
 }
@@ -162,12 +174,19 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := bill.Unmarshal(data)
+		valid := json.Valid(data)
 		if err != nil {
 			var se *bill.SyntaxError
 			if !errors.As(err, &se) || !errors.Is(err, bill.ErrSyntax) || se.Line < 1 || se.Col < 1 {
 				t.Fatalf("error %v is not a positioned *SyntaxError", err)
 			}
+			if msg := se.Err.Error(); valid && (strings.HasPrefix(msg, "invalid character") || msg == "unexpected end of input") {
+				t.Fatalf("valid JSON refused as malformed: %v", err)
+			}
 			return
+		}
+		if !valid {
+			t.Fatalf("invalid JSON accepted: %q", data)
 		}
 		_ = b.Validate()
 		canon, err := b.Marshal()
