@@ -478,6 +478,9 @@ func (x *exec) reverse(m *Reverse) error {
 	if orig.Status != StatusIssued {
 		return refuse(CodeBadState, "bill %s is %s%s; only an issued bill can be reversed", orig.ID, orig.Status, numbered(&orig))
 	}
+	if orig.RedOf != "" {
+		return refuse(CodeBadState, "bill %s is a red bill; red bills are not reversed", orig.ID)
+	}
 	r := &m.Red
 	if r.Org != orig.Org || r.Kind != orig.Kind || r.Code != orig.Code || r.Total != -orig.Total {
 		return refuse(CodeInvalid, "red bill (%s %s %s %d fen) must match the original (%s %s %s) with total %d fen",
