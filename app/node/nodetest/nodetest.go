@@ -11,6 +11,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -94,6 +96,31 @@ func poll(ctx context.Context, done func() bool) error {
 		}
 	}
 	return nil
+}
+
+// FreePorts finds n consecutive loopback TCP ports that are free now and returns the
+// first, for a testnet's base port.
+func FreePorts(n int) (int, error) {
+	for range 100 {
+		base := 20000 + mrand.IntN(40000-n)
+		ok := true
+		var held []net.Listener
+		for p := base; p < base+n && ok; p++ {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				ok = false
+				break
+			}
+			held = append(held, l)
+		}
+		for _, l := range held {
+			l.Close()
+		}
+		if ok {
+			return base, nil
+		}
+	}
+	return 0, fmt.Errorf("no %d consecutive free ports on 127.0.0.1", n)
 }
 
 // Build compiles the main package pkg of this module (e.g. "ebill/cmd/ebilld") into dir and
