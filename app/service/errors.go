@@ -1,0 +1,29 @@
+package service
+
+import "errors"
+
+// Errors callers branch on; returned errors wrap them with context.
+var (
+	// ErrWrongRole: the identity's role may not do this (a cashier cannot approve).
+	ErrWrongRole = errors.New("wrong role")
+	// ErrNotReader: the identity is not a member of the bill's org or of its bureau, or holds
+	// no key that opens it (a revoked member after a rotation).
+	ErrNotReader = errors.New("not a reader of this org's bills")
+	// ErrNotFound: the ledger proved that the bill, account or org does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrVerification: a proof, header, signature or commitment did not verify.
+	ErrVerification = errors.New("verification failed")
+	// ErrNetworkDown: neither the primary nor any witness answered.
+	ErrNetworkDown = errors.New("network down")
+	// ErrTimeout: the network answered but the step did not finish in time.
+	ErrTimeout = errors.New("timed out")
+	// ErrSegmentExhausted: the org's number segment for the bill code is used up or missing.
+	ErrSegmentExhausted = errors.New("number segment exhausted")
+	// ErrInvalid: the bill breaks the rules; the error also wraps bill.Problems.
+	ErrInvalid = errors.New("invalid bill")
+	// ErrBadState: the bill's status does not allow this (issuing a rejected bill).
+	ErrBadState = errors.New("bill status does not allow this")
+	// ErrRefused: the ledger refused the transaction for another reason; the error also
+	// wraps the *ledger.Refusal.
+	ErrRefused = errors.New("refused by the ledger")
+)
