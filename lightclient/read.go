@@ -11,26 +11,41 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	"github.com/cometbft/cometbft/types"
-)
 
-// QueryPath is the ABCI query path of the ledger's proven key lookup.
-const QueryPath = "/key"
+	"ebill/app/ledger"
+)
 
 // Get returns the value stored under key in the state proven by the latest verified header.
 // When the key is absent it returns ErrNotFound, and v still says where the absence was
 // proven.
 func (c *Client) Get(ctx context.Context, key []byte) (value []byte, v Verified, err error) {
-	lb, err := c.update(ctx)
+	lb, err := c.latest(ctx)
 	if err != nil {
 		return nil, Verified{}, err
 	}
-	if lb.Height < 2 {
-		return nil, Verified{}, fmt.Errorf("%w: get %x: no state is provable before header 2 (latest verified is %d)", ErrUnavailable, key, lb.Height)
+	return c.getAt(ctx, lb, key)
+}
+
+// latest brings the headers up to date and returns the latest verified one, which must be
+// able to prove a state.
+func (c *Client) latest(ctx context.Context) (*types.LightBlock, error) {
+	lb, err := c.update(ctx)
+	if err != nil {
+		return nil, err
 	}
+	if lb.Height < 2 {
+		return nil, fmt.Errorf("%w: no state is provable before header 2 (latest verified is %d)", ErrUnavailable, lb.Height)
+	}
+	return lb, nil
+}
+
+// getAt reads key in the state that the verified header lb commits to (after block
+// lb.Height-1).
+func (c *Client) getAt(ctx context.Context, lb *types.LightBlock, key []byte) ([]byte, Verified, error) {
 	height := lb.Height - 1
 	var res *abci.QueryResponse
-	err = c.eachNode(ctx, func(rc rpcclient.Client) error {
-		r, err := rc.ABCIQueryWithOptions(ctx, QueryPath, key, rpcclient.ABCIQueryOptions{Height: height, Prove: true})
+	err := c.eachNode(ctx, func(rc rpcclient.Client) error {
+		r, err := rc.ABCIQueryWithOptions(ctx, ledger.QueryKey, key, rpcclient.ABCIQueryOptions{Height: height, Prove: true})
 		if err == nil {
 			res = &r.Response
 		}
@@ -43,9 +58,9 @@ func (c *Client) Get(ctx context.Context, key []byte) (value []byte, v Verified,
 	if err != nil {
 		return nil, Verified{}, err
 	}
-	v = c.verified(lb)
+	v := c.verified(lb)
 	if !found {
-		return nil, v, fmt.Errorf("key %x at height %d: %w", key, height, ErrNotFound)
+		return nil, v, fmt.Errorf("key %q at height %d: %w", key, height, ErrNotFound)
 	}
 	return value, v, nil
 }
