@@ -304,3 +304,103 @@ func TestKillRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestFourValidators runs a network from `ebilld testnet` as four processes: it keeps
+// committing while one validator is killed, and catches that validator up when it
+// returns.
+func TestFourValidators(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	base, err := nodetest.FreePorts(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "net")
+	ebilldRun(t, "testnet", "--validators", "4", "--dir", dir, "--base-port", fmt.Sprint(base), "--demo")
+	cashier := nodetest.NewSigner(node.DemoChainID, loadIdentity(t, dir, node.DemoCashierName), 0)
+	homes := make([]string, 4)
+	rpcs := make([]string, 4)
+	procs := make([]*nodetest.Process, 4)
+	for i := range homes {
+		homes[i] = filepath.Join(dir, fmt.Sprintf("node%d", i))
+		rpcs[i] = fmt.Sprintf("http://127.0.0.1:%d", base+2*i+1)
+		procs[i] = startNode(t, ctx, homes[i], rpcs[i])
+	}
+	clients := make([]nodetest.RPC, 4)
+	for i := range clients {
+		if clients[i], err = nodetest.Client(rpcs[i]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := nodetest.WaitHeight(ctx, clients[i], 2); err != nil {
+			t.Fatalf("node%d: %v\n%s", i, err, procs[i].Tail(3000))
+		}
+	}
+	submit := func(via int, serial string) int64 {
+		t.Helper()
+		tx, err := cashier.Tx(nodetest.Submit(cashier.ID, node.DemoHospital, node.DemoBillCode, serial, 2048))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := nodetest.Commit(ctx, clients[via], tx)
+		if err != nil {
+			t.Fatalf("submit %s through node%d: %v", serial, via, err)
+		}
+		return res.Height
+	}
+	submit(0, "MZ-all-up")
+
+	if err := procs[3].Kill(); err != nil {
+		t.Fatal(err)
+	}
+	h, err := nodetest.WaitHeight(ctx, clients[0], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Past node3's turn to propose at least once.
+	if _, err := nodetest.WaitHeight(ctx, clients[1], h+5); err != nil {
+		t.Fatalf("the network stalled with one of four validators down: %v", err)
+	}
+	during := submit(1, "MZ-node3-down")
+
+	procs[3] = startNode(t, ctx, homes[3], rpcs[3])
+	if clients[3], err = nodetest.Client(rpcs[3]); err != nil {
+		t.Fatal(err)
+	}
+	top, err := nodetest.WaitHeight(ctx, clients[0], during+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nodetest.WaitHeight(ctx, clients[3], top); err != nil {
+		t.Fatalf("node3 does not catch up to height %d: %v\n%s", top, err, procs[3].Tail(3000))
+	}
+	var hashes [2][]byte
+	for i, c := range []nodetest.RPC{clients[0], clients[3]} {
+		if hashes[i], err = nodetest.AppHash(ctx, c, top); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(hashes[0], hashes[1]) {
+		t.Fatalf("after block %d node3 has app hash %X, node0 %X", top, hashes[1], hashes[0])
+	}
+	v, err := nodetest.Proven(ctx, clients[3], ledger.BillKey(bill.ID(node.DemoHospital, "MZ-node3-down")), top)
+	if err != nil || v == nil {
+		t.Fatalf("node3 lacks the bill committed while it was down (%v)", err)
+	}
+
+	// Every node writes the network's file: node0 primary, the others witnesses.
+	var f node.NetworkFile
+	if err := nodetest.Poll(ctx, func() bool {
+		r, err := os.Open(filepath.Join(homes[2], "network.json"))
+		if err != nil {
+			return false
+		}
+		defer r.Close()
+		f, err = node.ReadNetworkFile(r)
+		return err == nil
+	}); err != nil {
+		t.Fatalf("node2 wrote no network file: %v", err)
+	}
+	if f.Primary != rpcs[0] || strings.Join(f.Witnesses, " ") != strings.Join(rpcs[1:], " ") {
+		t.Errorf("network file names primary %s, witnesses %v; want %s, %v", f.Primary, f.Witnesses, rpcs[0], rpcs[1:])
+	}
+}

@@ -40,7 +40,7 @@ func Client(addr string) (*rpchttp.HTTP, error) {
 func WaitHeight(ctx context.Context, c rpcclient.StatusClient, h int64) (int64, error) {
 	var last int64
 	var lastErr error
-	err := poll(ctx, func() bool {
+	err := Poll(ctx, func() bool {
 		st, err := c.Status(ctx)
 		if err != nil {
 			lastErr = err
@@ -60,7 +60,7 @@ func WaitHeight(ctx context.Context, c rpcclient.StatusClient, h int64) (int64, 
 func WaitTx(ctx context.Context, c rpcclient.Client, hash []byte) (*coretypes.ResultTx, error) {
 	var res *coretypes.ResultTx
 	var lastErr error
-	err := poll(ctx, func() bool {
+	err := Poll(ctx, func() bool {
 		r, err := c.Tx(ctx, hash, false)
 		if err != nil {
 			lastErr = err
@@ -85,7 +85,11 @@ func WaitUp(ctx context.Context, addr string) error {
 	return err
 }
 
-func poll(ctx context.Context, done func() bool) error {
+// RPC is the client the helpers take; *rpchttp.HTTP is one.
+type RPC = rpcclient.Client
+
+// Poll calls done every 50 ms until it reports true or ctx ends.
+func Poll(ctx context.Context, done func() bool) error {
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
 	for !done() {
