@@ -3,14 +3,16 @@ package render
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"sync"
+	"time"
 
 	"codeberg.org/go-pdf/fpdf"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
-	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"ebill/app/bill"
 	"ebill/assets"
 )
 
@@ -21,67 +23,107 @@ func (s *runeSet) add(r rune) { s[r>>6] |= 1 << (r & 63) }
 
 func (s *runeSet) has(r rune) bool { return r >= 0 && r < 0x10000 && s[r>>6]&(1<<(r&63)) != 0 }
 
-// bundledFont is the bundled face, parsed once per process. fpdf parses a font again for
-// every document, and its cost grows with the number of characters: the whole face (35,000)
-// costs ~35 ms per bill. So bills whose text is all Latin and GB 2312 — nearly every bill —
-// are drawn with a cut of the face holding only those (~7,800 characters, ~10 ms), and only
-// the rare bill with other characters pays for the whole face.
+// bundledFont is the bundled face, parsed once per process. Each bill is drawn with a
+// subset of it (see trueType): the characters of its fields and those of the form itself.
 type bundledFont struct {
-	full, common     []byte  // fpdf-ready TrueType
-	inFull, inCommon runeSet // what each one covers
-	err              error
+	ttf    *trueType
+	inFull runeSet // what the face covers
+	form   []rune  // what the form prints besides the fields: labels, marks, digits
+	err    error
 }
 
 var bundled = sync.OnceValue(loadBundled)
 
 func loadBundled() *bundledFont {
-	bf := &bundledFont{full: assets.Font()}
-	if err := assets.CheckTrueType(bf.full); err != nil {
+	bf := &bundledFont{}
+	data := assets.Font()
+	if err := assets.CheckTrueType(data); err != nil {
 		bf.err = fmt.Errorf("bundled font: %w", err)
 		return bf
 	}
-	f, err := sfnt.Parse(bf.full)
+	f, err := sfnt.Parse(data)
+	if err == nil {
+		bf.ttf, err = parseTrueType(data)
+	}
 	if err != nil {
 		bf.err = fmt.Errorf("bundled font: %w", err)
 		return bf
 	}
 	var buf sfnt.Buffer
-	enc := simplifiedchinese.GBK.NewEncoder()
-	var common []rune
 	for r := rune(0x20); r < 0x10000; r++ {
-		if r >= 0xD800 && r < 0xE000 {
-			continue // surrogates
-		}
-		if g, err := f.GlyphIndex(&buf, r); err != nil || g == 0 {
-			continue
-		}
-		bf.inFull.add(r)
-		if r < 0x250 || isGB2312(enc, r) {
-			bf.inCommon.add(r)
-			common = append(common, r)
+		if g, err := f.GlyphIndex(&buf, r); err == nil && g != 0 && int(g) < len(bf.ttf.loca)-1 {
+			bf.inFull.add(r)
+			bf.ttf.gid[r] = uint16(g)
 		}
 	}
-	bf.common = fpdf.UTF8CutFont(bf.full, string(common))
+	bf.form = bf.formRunes()
 	return bf
 }
 
-// isGB2312 reports whether r is in GB 2312: its GBK code has both bytes in A1–FE.
-func isGB2312(enc interface{ Bytes([]byte) ([]byte, error) }, r rune) bool {
-	b, err := enc.Bytes([]byte(string(r)))
-	return err == nil && len(b) == 2 && b[0] >= 0xA1 && b[1] >= 0xA1
+// formRunes finds the characters the form prints by drawing every kind of bill in every
+// state once, with the whole face, and noting what went through the writer. So the subset
+// never lacks a label, and no list of labels has to be kept by hand.
+func (bf *bundledFont) formRunes() []rune {
+	var seen runeSet
+	for r := rune(0x20); r < 0x7f; r++ {
+		seen.add(r) // numbers, codes and hashes
+	}
+	seen.add('…') // a cut cell
+	pdf := newPDF(assets.Font())
+	day := time.Date(2026, 1, 2, 3, 4, 5, 0, chinaTime)
+	proof := Options{Proof: &Proof{TxHash: "00", Height: 1}, Attachment: []byte("{}")}
+	type run struct {
+		b *bill.Bill
+		o Options
+	}
+	for _, kind := range []bill.Kind{bill.Outpatient, bill.Inpatient} {
+		b := bill.Sample(kind, "org", "1", rowsPerPage, day)
+		b.Number, b.CheckCode, b.IssuedAt = "1", "a", day
+		red := b.Reversal("2", "退费", day)
+		red.Number = "2"
+		draft := *b
+		draft.Number = ""
+		runs := []run{{b, Options{}}, {red, proof}, {&draft, Options{}}}
+		for st := Issued; st <= Exchanged; st++ {
+			o := proof
+			o.Status = st
+			runs = append(runs, run{b, o})
+		}
+		for _, r := range runs {
+			d := newDoc(pdf, r.b, &r.o, &bf.inFull, nil)
+			d.seen = &seen
+			d.draw()
+		}
+	}
+	return setRunes(&seen)
 }
 
-// face returns the bundled TrueType that covers every rune of texts that the bundled font has
-// at all, preferring the small cut, and the set it covers.
-func (bf *bundledFont) face(texts []string) ([]byte, *runeSet) {
-	for _, s := range texts {
-		for _, r := range s {
-			if bf.inFull.has(r) && !bf.inCommon.has(r) {
-				return bf.full, &bf.inFull
+// setRunes lists the runes of s in order.
+func setRunes(s *runeSet) []rune {
+	var rs []rune
+	for i, w := range s {
+		for ; w != 0; w &= w - 1 {
+			rs = append(rs, rune(i*64+bits.TrailingZeros64(w)))
+		}
+	}
+	return rs
+}
+
+// face is the subset of the bundled face for a bill with these field values, and the set
+// of runes it covers.
+func (bf *bundledFont) face(fields []field) ([]byte, *runeSet) {
+	set := new(runeSet)
+	for _, r := range bf.form {
+		set.add(r)
+	}
+	for _, f := range fields {
+		for _, r := range f.value {
+			if bf.inFull.has(r) {
+				set.add(r)
 			}
 		}
 	}
-	return bf.common, &bf.inCommon
+	return bf.ttf.subset(setRunes(set)), set
 }
 
 // fallbackFont draws the characters the bundled font lacks as vector outlines. fpdf cannot
@@ -121,6 +163,9 @@ func (fb *fallbackFont) em() fixed.Int26_6 { return fixed.I(int(fb.f.UnitsPerEm(
 
 // advance is the advance width of r at a font size of size mm.
 func (fb *fallbackFont) advance(r rune, size float64) float64 {
+	if fb == nil {
+		return 0 // text reports the missing character
+	}
 	g, err := fb.f.GlyphIndex(&fb.buf, r)
 	if err != nil {
 		return 0

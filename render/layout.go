@@ -76,12 +76,8 @@ type doc struct {
 	bureauName   string
 }
 
-func newDoc(b *bill.Bill, o *Options, bf *bundledFont, fb *fallbackFont, fields []field) *doc {
-	texts := make([]string, len(fields))
-	for i, f := range fields {
-		texts[i] = f.value
-	}
-	ttf, has := bf.face(texts)
+// newPDF is an empty document with the bundled font (or a subset of it) as ttf.
+func newPDF(ttf []byte) *fpdf.Fpdf {
 	pdf := fpdf.NewCustom(&fpdf.InitType{
 		OrientationStr: "P", UnitStr: "mm", Size: fpdf.SizeType{Wd: pageW, Ht: pageH},
 	})
@@ -89,6 +85,11 @@ func newDoc(b *bill.Bill, o *Options, bf *bundledFont, fb *fallbackFont, fields 
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.SetMargins(0, 0, 0)
 	pdf.SetCatalogSort(true)
+	return pdf
+}
+
+// newDoc prepares drawing b onto pdf, whose font covers has.
+func newDoc(pdf *fpdf.Fpdf, b *bill.Bill, o *Options, has *runeSet, fb *fallbackFont) *doc {
 	d := &doc{
 		writer: writer{pdf: pdf, has: has, fb: fb},
 		b:      b, o: o,
@@ -100,23 +101,8 @@ func newDoc(b *bill.Bill, o *Options, bf *bundledFont, fb *fallbackFont, fields 
 	if d.red {
 		d.valueColour = sealRed
 	}
-	d.hospitalName = cmpOr(o.HospitalSeal, b.Payee.Name)
-	d.bureauName = o.BureauSeal
-	if d.bureauName == "" {
-		d.bureauName = "财政部"
-		if o.Province != "" {
-			d.bureauName = o.Province + "财政厅"
-		}
-	}
-	d.metadata()
+	d.hospitalName, d.bureauName = sealNames(b, o)
 	return d
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func (d *doc) title() string {

@@ -36,6 +36,7 @@
 package render
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -133,7 +134,9 @@ func Render(w io.Writer, b *bill.Bill, opts Options) error {
 		}
 		return fmt.Errorf("render: %w", errors.Join(errs...))
 	}
-	d := newDoc(b, &opts, bf, fb, fields)
+	ttf, has := bf.face(fields)
+	d := newDoc(newPDF(ttf), b, &opts, has, fb)
+	d.metadata()
 	d.draw()
 	if err := d.pdf.Output(w); err != nil {
 		return fmt.Errorf("render: bill %s: %w", bill.ID(b.OrgCode, b.Serial), err)
@@ -163,12 +166,13 @@ func Missing(b *bill.Bill) []bill.Problem {
 // field is one printed value and its JSON path, for error messages.
 type field struct{ path, value string }
 
-// printed lists every free text the PDF prints, so that characters are checked before
-// drawing starts and each error can name its field.
+// printed lists every text the PDF prints that depends on the bill (the form's own text
+// is found by bundledFont.formRunes), so that characters are checked before drawing starts,
+// each error can name its field, and the font subset holds them.
 func printed(b *bill.Bill, o *Options) []field {
 	fs := []field{
 		{"code", b.Code}, {"number", b.Number}, {"check_code", b.CheckCode},
-		{"serial", b.Serial},
+		{"serial", b.Serial}, {"total", b.Total.Capitals()},
 		{"payer.name", b.Payer.Name}, {"payer.id", b.Payer.ID},
 		{"payee.name", b.Payee.Name}, {"payee.credit_code", b.Payee.CreditCode},
 		{"issuing_point", b.IssuingPoint},
@@ -181,9 +185,9 @@ func printed(b *bill.Bill, o *Options) []field {
 		{"medical.insurance_no", b.Medical.InsuranceNo},
 		{"remark", b.Remark}, {"cashier", b.Cashier}, {"reviewer", b.Reviewer},
 		{"options.province", o.Province},
-		{"options.hospital_seal", o.HospitalSeal},
-		{"options.bureau_seal", o.BureauSeal},
 	}
+	hospital, bureau := sealNames(b, o)
+	fs = append(fs, field{"options.hospital_seal", hospital}, field{"options.bureau_seal", bureau})
 	if b.Red != nil {
 		fs = append(fs,
 			field{"red.original_code", b.Red.OriginalCode},
@@ -198,6 +202,18 @@ func printed(b *bill.Bill, o *Options) []field {
 			field{p + "remark", it.Remark})
 	}
 	return fs
+}
+
+// sealNames are the names on the hospital's and the bureau's seals.
+func sealNames(b *bill.Bill, o *Options) (hospital, bureau string) {
+	hospital, bureau = cmp.Or(o.HospitalSeal, b.Payee.Name), o.BureauSeal
+	if bureau == "" {
+		bureau = "财政部"
+		if o.Province != "" {
+			bureau = o.Province + "财政厅"
+		}
+	}
+	return hospital, bureau
 }
 
 // chinaTime is the zone the dates on a bill are read in. A fixed offset, not tzdata, so the

@@ -348,7 +348,7 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("%v (run go test ./render -run TestGolden -update)", err)
 			}
 			if !bytes.Equal(got, want) {
-				failed := filepath.Join(t.TempDir(), s.name+".pdf")
+				failed := filepath.Join(os.TempDir(), "ebill-render-"+s.name+".pdf") // kept for a look
 				os.WriteFile(failed, got, 0o644)
 				t.Fatalf("PDF differs from %s; new one in %s (accept with -update)", golden, failed)
 			}

@@ -20,6 +20,7 @@ type writer struct {
 	has  *runeSet      // what the embedded face covers
 	fb   *fallbackFont // nil without Options.FallbackFont
 	size float64       // current size, pt
+	seen *runeSet      // if set, collects every rune drawn or measured
 }
 
 func (t *writer) font(pt float64) {
@@ -41,6 +42,9 @@ func (t *writer) runs(s string, fn func(run string, own bool)) {
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f {
 			r = ' '
+		}
+		if t.seen != nil {
+			t.seen.add(r)
 		}
 		o := t.has.has(r)
 		if o != own {
