@@ -1,0 +1,279 @@
+package service
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"ebill/app/bill"
+	"ebill/app/ledger"
+	"ebill/lightclient"
+	"ebill/wallet"
+)
+
+// Account is who a Desk acts as, as the ledger registers it.
+type Account struct {
+	Name    string // the person's name on the ledger
+	Address string // wallet.Address of the signing key
+	Role    ledger.Role
+	Org     string
+	OrgName string
+	Bureau  string // for a hospital member: the bureau that reviews the org's bills
+}
+
+// Desk is one identity at work on a Network. Its methods are safe for concurrent use.
+type Desk struct {
+	net  *Network
+	id   *wallet.Identity
+	acct Account
+	// seq is the last sequence this desk used: read once from the verified account, then
+	// counted here, so concurrent transactions never wait for each other's commits.
+	seq atomic.Uint64
+
+	mu      sync.Mutex
+	keys    []*wallet.OrgKey    // every epoch of the org's key granted to this identity
+	bureaus map[string]string   // hospital → its bureau; fixed at registration
+	seen    map[[32]byte]string // review fingerprints → the bill that had it
+}
+
+// As makes a Desk for id: it reads id's account by a verified read and unwraps the keys of
+// its org that it holds grants for. An identity without an account is ErrNotFound.
+func (n *Network) As(ctx context.Context, id *wallet.Identity) (*Desk, error) {
+	a, err := n.account(ctx, id.PublicKey())
+	if err != nil {
+		return nil, fmt.Errorf("account of %q on %s: %w", id.Name(), n.ChainID(), err)
+	}
+	o, err := n.org(ctx, a.Org)
+	if err != nil {
+		return nil, fmt.Errorf("identity %q: %w", id.Name(), err)
+	}
+	d := &Desk{
+		net: n, id: id,
+		acct: Account{Name: a.Name, Address: wallet.Address(id.PublicKey()), Role: a.Role,
+			Org: a.Org, OrgName: o.Name, Bureau: o.Bureau},
+		bureaus: map[string]string{o.ID: o.Bureau},
+		seen:    map[[32]byte]string{},
+	}
+	d.seq.Store(a.Seq)
+	if err := d.loadKeys(ctx, o); err != nil {
+		return nil, fmt.Errorf("keys of %q: %w", id.Name(), err)
+	}
+	return d, nil
+}
+
+// Account says who the desk acts as.
+func (d *Desk) Account() Account { return d.acct }
+
+// Network is the network the desk works on.
+func (d *Desk) Network() *Network { return d.net }
+
+// call runs one read of the light node, bounded by the step timeout, with its errors
+// mapped onto the service's.
+func call[T any](ctx context.Context, n *Network, get func(context.Context) (T, lightclient.Verified, error)) (T, lightclient.Verified, error) {
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	defer cancel()
+	x, v, err := get(ctx)
+	return x, v, lightErr(err)
+}
+
+func (n *Network) account(ctx context.Context, pub ed25519.PublicKey) (ledger.Account, error) {
+	a, _, err := call(ctx, n, func(ctx context.Context) (ledger.Account, lightclient.Verified, error) { return n.lc.Account(ctx, pub) })
+	return a, err
+}
+
+func (n *Network) org(ctx context.Context, id string) (ledger.Org, error) {
+	o, _, err := call(ctx, n, func(ctx context.Context) (ledger.Org, lightclient.Verified, error) { return n.lc.Org(ctx, id) })
+	if err != nil {
+		return o, fmt.Errorf("org %q: %w", id, err)
+	}
+	return o, nil
+}
+
+// loadKeys unwraps every epoch of o's key granted to the desk's identity.
+func (d *Desk) loadKeys(ctx context.Context, o ledger.Org) error {
+	var keys []*wallet.OrgKey
+	for epoch := uint32(1); epoch <= o.KeyEpoch; epoch++ {
+		g, _, err := call(ctx, d.net, func(ctx context.Context) (ledger.Grant, lightclient.Verified, error) {
+			return d.net.lc.Grant(ctx, o.ID, d.id.PublicKey(), epoch)
+		})
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		k, err := d.id.Unwrap(g.Wrapped)
+		if err != nil {
+			return fmt.Errorf("%w: grant of org %q epoch %d: %w", ErrVerification, o.ID, epoch, err)
+		}
+		keys = append(keys, k)
+	}
+	d.mu.Lock()
+	d.keys = keys
+	d.mu.Unlock()
+	return nil
+}
+
+// key returns the org key that env is sealed to, reloading the grants once when none of
+// those held is: the key may have been rotated since the desk opened.
+func (d *Desk) key(ctx context.Context, env *wallet.Envelope) (*wallet.OrgKey, error) {
+	for reloaded := false; ; reloaded = true {
+		d.mu.Lock()
+		keys := d.keys
+		d.mu.Unlock()
+		for _, k := range keys {
+			if env.SealedTo(k.KEMPublic()) {
+				return k, nil
+			}
+		}
+		if reloaded {
+			return nil, fmt.Errorf("%w: %s holds no key of org %q that opens it", ErrNotReader, d.acct.Name, d.acct.Org)
+		}
+		o, err := d.net.org(ctx, d.acct.Org)
+		if err != nil {
+			return nil, err
+		}
+		if err := d.loadKeys(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// bureauOf is the bureau that reviews org's bills.
+func (d *Desk) bureauOf(ctx context.Context, org string) (string, error) {
+	d.mu.Lock()
+	b, ok := d.bureaus[org]
+	d.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	o, err := d.net.org(ctx, org)
+	if err != nil {
+		return "", err
+	}
+	d.mu.Lock()
+	d.bureaus[org] = o.Bureau
+	d.mu.Unlock()
+	return o.Bureau, nil
+}
+
+// View is a bill as the desk may see it, proven against a verified header.
+type View struct {
+	ID string
+	// Bill is the decrypted bill with the ledger's number, check code and issue time merged
+	// in; nil when the identity may not read it.
+	Bill *bill.Bill
+	// Record is the ledger's record: status, signatures and the timeline (Record.Events).
+	Record ledger.Bill
+	// Verified is where the record was proven: height, app hash, share of voting power.
+	Verified lightclient.Verified
+	// Existed is set by Submit when the ledger already held another bill with this org and
+	// serial.
+	Existed bool
+
+	salt, plain []byte // the opened payload, for the proof bundle
+}
+
+// Fetch reads the bill with this id, decrypting it when the identity may.
+func (d *Desk) Fetch(ctx context.Context, id string) (*View, error) {
+	v, err := d.view(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// FetchNumber reads the issued bill with this bill code and number.
+func (d *Desk) FetchNumber(ctx context.Context, code, number string) (*View, error) {
+	rec, _, err := call(ctx, d.net, func(ctx context.Context) (ledger.Bill, lightclient.Verified, error) {
+		return d.net.lc.BillByNumber(ctx, code, number)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bill %s %s: %w", code, number, err)
+	}
+	return d.Fetch(ctx, rec.ID)
+}
+
+// FetchSerial reads the bill of org with this business serial.
+func (d *Desk) FetchSerial(ctx context.Context, org, serial string) (*View, error) {
+	return d.Fetch(ctx, bill.ID(org, serial))
+}
+
+// record is a verified read of a bill's ledger record.
+func (d *Desk) record(ctx context.Context, id string) (*View, error) {
+	rec, ver, err := call(ctx, d.net, func(ctx context.Context) (ledger.Bill, lightclient.Verified, error) { return d.net.lc.Bill(ctx, id) })
+	if err != nil {
+		return nil, fmt.Errorf("bill %q: %w", id, err)
+	}
+	return &View{ID: id, Record: rec, Verified: ver}, nil
+}
+
+// view reads the record of bill id and opens its payload. When the identity may not read
+// it, the error wraps ErrNotReader and the View, without Bill, is returned too.
+func (d *Desk) view(ctx context.Context, id string) (*View, error) {
+	v, err := d.record(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.open(ctx, v); err != nil {
+		return v, fmt.Errorf("bill %q: %w", id, err)
+	}
+	return v, nil
+}
+
+// open decrypts v's payload into v.Bill and checks it against the record's commitment.
+func (d *Desk) open(ctx context.Context, v *View) error {
+	rec := &v.Record
+	if rec.Org != d.acct.Org {
+		bureau, err := d.bureauOf(ctx, rec.Org)
+		if err != nil {
+			return err
+		}
+		if bureau != d.acct.Org {
+			return fmt.Errorf("%w: %s of %q may not read bills of %q", ErrNotReader, d.acct.Role, d.acct.Org, rec.Org)
+		}
+	}
+	raw, _, err := call(ctx, d.net, func(ctx context.Context) ([]byte, lightclient.Verified, error) {
+		return d.net.lc.Payload(ctx, rec.ID, rec.Revision)
+	})
+	if err != nil {
+		return fmt.Errorf("payload of revision %d: %w", rec.Revision, err)
+	}
+	payload, err := wallet.ParseEnvelope(raw)
+	if err != nil {
+		return fmt.Errorf("%w: payload of revision %d is not an envelope: %w", ErrVerification, rec.Revision, err)
+	}
+	k, err := d.key(ctx, payload)
+	if err != nil {
+		return err
+	}
+	data, err := payload.Open(wallet.AAD(d.net.ChainID(), rec.ID), k)
+	if err != nil {
+		return fmt.Errorf("%w: payload does not open: %w", ErrVerification, err)
+	}
+	if len(data) < saltSize {
+		return fmt.Errorf("%w: payload of %d bytes has no salt", ErrVerification, len(data))
+	}
+	salt, plain := data[:saltSize], data[saltSize:]
+	if bill.Commitment(salt, plain) != rec.Commitment {
+		return fmt.Errorf("%w: payload does not match the commitment on the ledger", ErrVerification)
+	}
+	b, err := bill.Unmarshal(plain)
+	if err != nil {
+		return fmt.Errorf("%w: the committed payload is not a bill: %w", ErrInvalid, err)
+	}
+	b.Number, b.CheckCode, b.IssuedAt = rec.Number, rec.CheckCode, rec.IssuedAt
+	v.Bill, v.salt, v.plain = b, salt, plain
+	return nil
+}
+
+// saltSize is the length of the random salt that starts every payload: the envelope holds
+// salt ‖ bill.Marshal(), and the commitment is bill.Commitment(salt, canonical bytes).
+const saltSize = 32
+
+// txHash is CometBFT's hash of a transaction.
+func txHash(tx []byte) [32]byte { return sha256.Sum256(tx) }

@@ -1,0 +1,97 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"ebill/app/bill"
+	"ebill/app/ledger"
+)
+
+// cashierOf checks that the desk is a cashier of the org of bill v.
+func (d *Desk) cashierOf(what string, v *View) error {
+	if d.acct.Role != ledger.RoleCashier {
+		return fmt.Errorf("%s as %s: %w: only a cashier of the hospital may", what, d.acct.Role, ErrWrongRole)
+	}
+	if v.Record.Org != d.acct.Org {
+		return fmt.Errorf("%s: %w: the bill is of org %q, the cashier of %q", what, ErrNotReader, v.Record.Org, d.acct.Org)
+	}
+	return nil
+}
+
+// Issue has the ledger give an approved bill its number and check code and returns the
+// issued bill, verified. Issuing an issued bill returns it as it is.
+func (d *Desk) Issue(ctx context.Context, id string, p Progress) (*View, error) {
+	what := "issue " + id
+	v, err := d.record(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.cashierOf(what, v); err != nil {
+		return nil, err
+	}
+	switch v.Record.Status {
+	case ledger.StatusIssued, ledger.StatusReversed:
+		return d.readBack(ctx, id, 0, p)
+	case ledger.StatusApproved:
+	default:
+		return nil, fmt.Errorf("%s: %w: it is %s", what, ErrBadState, v.Record.Status)
+	}
+	v, _, err = d.transition(ctx, id, &ledger.Issue{ID: id}, what, p, func(b ledger.Bill) bool {
+		return b.Status == ledger.StatusIssued || b.Status == ledger.StatusReversed
+	})
+	return v, err
+}
+
+// Reverse cancels an issued bill with a red bill (红冲): negated amounts, linked to the
+// original, business serial the original's + "-R". It returns the red bill, issued.
+// Reversing a reversed bill returns its red bill.
+func (d *Desk) Reverse(ctx context.Context, id, reason string, p Progress) (*View, error) {
+	what := "reverse " + id
+	v, err := d.view(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.cashierOf(what, v); err != nil {
+		return nil, err
+	}
+	switch v.Record.Status {
+	case ledger.StatusReversed:
+		return d.readBack(ctx, v.Record.ReversedBy, 0, p)
+	case ledger.StatusIssued:
+	default:
+		return nil, fmt.Errorf("%s: %w: it is %s", what, ErrBadState, v.Record.Status)
+	}
+	if v.Record.RedOf != "" {
+		return nil, fmt.Errorf("%s: %w: a red bill cannot be reversed", what, ErrBadState)
+	}
+	rcpt, err := d.recipients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	red := v.Bill.Reversal(v.Bill.Serial+"-R", reason, time.Now())
+	sub, err := d.prepare(red, rcpt, p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	redID := bill.ID(red.OrgCode, red.Serial)
+	v, _, err = d.transition(ctx, redID, &ledger.Reverse{ID: id, Reason: reason, Red: *sub}, what, p,
+		func(b ledger.Bill) bool { return b.RedOf == id })
+	return v, err
+}
+
+// Withdraw takes back a bill that has not been issued.
+func (d *Desk) Withdraw(ctx context.Context, id, reason string, p Progress) (*View, error) {
+	what := "withdraw " + id
+	v, err := d.record(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.cashierOf(what, v); err != nil {
+		return nil, err
+	}
+	v, _, err = d.transition(ctx, id, &ledger.Withdraw{ID: id, Reason: reason}, what, p,
+		func(b ledger.Bill) bool { return b.Status == ledger.StatusWithdrawn })
+	return v, err
+}

@@ -1,0 +1,146 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"sync"
+
+	"ebill/app/bill"
+	"ebill/app/ledger"
+	"ebill/wallet"
+)
+
+// Submit validates b, seals it to its hospital and bureau, signs, broadcasts, waits for the
+// commit and returns the bill read back through the light node. Submitting the same org and
+// serial again returns the bill the ledger holds, with Existed set when it is not this one.
+func (d *Desk) Submit(ctx context.Context, b *bill.Bill, p Progress) (*View, error) {
+	rcpt, err := d.recipients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return d.submit(ctx, b, rcpt, p)
+}
+
+// BatchResult is the outcome of one bill of a batch.
+type BatchResult struct {
+	Index int    // position in the input
+	ID    string // bill.ID of the bill
+	View  *View  // nil on error
+	Err   error
+}
+
+// batchWorkers bounds the bills of a batch in flight. Most of a bill's time is spent
+// waiting for its block, so many overlap; the ledger accepts sequences out of order within
+// a window of 128.
+const batchWorkers = 96
+
+// SubmitBatch submits bills concurrently through a bounded pipeline, as a HIS batch does.
+// A bad bill never stops the others; the results are in input order.
+func (d *Desk) SubmitBatch(ctx context.Context, bills []*bill.Bill, p Progress) []BatchResult {
+	results := make([]BatchResult, len(bills))
+	for i, b := range bills {
+		results[i] = BatchResult{Index: i}
+		if b != nil {
+			results[i].ID = bill.ID(b.OrgCode, b.Serial)
+		}
+	}
+	// The org keys are read once for the batch: a rotation during a batch takes effect
+	// from the next one.
+	rcpt, err := d.recipients(ctx)
+	if err != nil {
+		for i := range results {
+			results[i].Err = err
+		}
+		return results
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(batchWorkers, len(bills)) {
+		wg.Go(func() {
+			for i := range next {
+				results[i].View, results[i].Err = d.submit(ctx, bills[i], rcpt, p)
+			}
+		})
+	}
+	for i := range bills {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return results
+}
+
+// recipients are the current public keys of the desk's hospital and of its bureau, read
+// with proofs: a bill is sealed to both.
+func (d *Desk) recipients(ctx context.Context) ([][]byte, error) {
+	if d.acct.Role != ledger.RoleCashier {
+		return nil, fmt.Errorf("submit as %s: %w: only a cashier submits bills", d.acct.Role, ErrWrongRole)
+	}
+	var keys [][]byte
+	for _, org := range []string{d.acct.Org, d.acct.Bureau} {
+		o, err := d.net.org(ctx, org)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, o.EncKey)
+	}
+	return keys, nil
+}
+
+func (d *Desk) submit(ctx context.Context, b *bill.Bill, rcpt [][]byte, p Progress) (*View, error) {
+	if b == nil {
+		return nil, fmt.Errorf("submit: %w: no bill", ErrInvalid)
+	}
+	if b.Red != nil {
+		return nil, fmt.Errorf("submit %q: %w: a red bill is made by Reverse", b.Serial, ErrInvalid)
+	}
+	msg, err := d.prepare(b, rcpt, p)
+	if err != nil {
+		return nil, err
+	}
+	id := bill.ID(b.OrgCode, b.Serial)
+	s, err := d.send(ctx, msg, fmt.Sprintf("submit %s (serial %q)", id, b.Serial), p)
+	if err != nil {
+		return nil, err
+	}
+	v, err := d.readBack(ctx, id, s.height, p)
+	if err != nil {
+		return nil, err
+	}
+	v.Existed = v.Record.Commitment != msg.Commitment
+	return v, nil
+}
+
+// prepare checks b and makes its submission: a fresh salt, the commitment to the canonical
+// bytes, the cashier's signature over the identity digest, and the payload sealed to rcpt
+// and bound to this chain and bill.
+func (d *Desk) prepare(b *bill.Bill, rcpt [][]byte, p Progress) (*ledger.SubmitBill, error) {
+	if b.OrgCode != d.acct.Org {
+		return nil, fmt.Errorf("submit %q: %w: the bill is of org %q, the cashier of %q", b.Serial, ErrNotReader, b.OrgCode, d.acct.Org)
+	}
+	if err := b.Validate(); err != nil {
+		return nil, fmt.Errorf("submit %q: %w: %w", b.Serial, ErrInvalid, err)
+	}
+	plain, err := b.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("submit %q: %w: %w", b.Serial, ErrInvalid, err)
+	}
+	id := bill.ID(b.OrgCode, b.Serial)
+	step(p, StageSigning, "%s (serial %q)", id, b.Serial)
+	data := make([]byte, saltSize, saltSize+len(plain))
+	rand.Read(data)
+	commitment := bill.Commitment(data, plain)
+	digest := bill.IdentityDigest(b.Kind, b.OrgCode, b.Serial, b.CreatedAt, commitment)
+	sig := d.id.Sign(digest[:])
+
+	step(p, StageEncrypting, "%s (serial %q)", id, b.Serial)
+	env, err := wallet.Seal(append(data, plain...), wallet.AAD(d.net.ChainID(), id), rcpt...)
+	if err != nil {
+		return nil, fmt.Errorf("submit %q: seal: %w", b.Serial, err)
+	}
+	return &ledger.SubmitBill{
+		Kind: b.Kind, Org: b.OrgCode, Serial: b.Serial, Code: b.Code, Total: b.Total,
+		Created: b.CreatedAt, Commitment: commitment, Payload: env.Marshal(), Signature: sig,
+	}, nil
+}
