@@ -172,7 +172,7 @@ func (d *doc) header() {
 		p.SetError(err)
 	}
 
-	d.bureauSeal(d.bureauName, pageW/2, 12, 15, 8.5)
+	d.bureauSeal(d.bureauName, pageW/2, 12.5, 17, 10)
 
 	d.ink(formBlue)
 	d.font(15)
@@ -359,17 +359,19 @@ func (d *doc) payRow(y, w float64, pairs ...pair) {
 	}
 }
 
-// remark is the 备注 row: the remark, the department, record number and issuing point,
-// and on a red bill the bill it reverses.
+// remark is the 备注 row: on a red bill first the bill it reverses, in red; then the
+// department, record number, issuing point and the remark. A long remark gets a third line
+// in a smaller size before it is cut.
 func (d *doc) remark(y float64) {
 	b := d.b
-	var parts []string
+	red := ""
 	if b.Red != nil {
-		parts = append(parts, "原票据："+b.Red.OriginalCode+" "+b.Red.OriginalNumber)
+		red = "原票据：" + b.Red.OriginalCode + " " + b.Red.OriginalNumber
 		if b.Red.Reason != "" {
-			parts = append(parts, "冲红原因："+b.Red.Reason)
+			red += "　冲红原因：" + b.Red.Reason
 		}
 	}
+	var parts []string
 	add := func(label, v string) {
 		if v != "" {
 			parts = append(parts, label+v)
@@ -380,22 +382,37 @@ func (d *doc) remark(y float64) {
 	add("开票点：", b.IssuingPoint)
 	add("", b.Remark)
 	text := strings.Join(parts, "　")
+	if red != "" {
+		text = red + "\n" + text
+	}
 
 	d.labelCell(x0, y, 14, remarkH, "备注")
 	d.valueCell(x0+14, y, formW-14, remarkH, "", left)
-	d.font(7.5)
-	lines := d.wrap(text, formW-14-2*pad)
-	if len(lines) > 2 {
-		lines = lines[:2]
-		lines[1] = strings.TrimRight(lines[1], " ") + "…"
+	w := formW - 14 - 2*pad
+	var lines []string
+	lineH := 0.0
+	for _, f := range []struct{ pt, lineH float64 }{{7.5, 3.9}, {6.5, 2.6}} {
+		d.font(f.pt)
+		lines, lineH = d.wrap(text, w), f.lineH
+		if float64(len(lines))*lineH <= remarkH-1 {
+			break
+		}
+	}
+	if n := int((remarkH - 1) / lineH); len(lines) > n {
+		lines = lines[:n]
+		lines[n-1] = d.cut(lines[n-1], w)
+	}
+	redLines := 0
+	if red != "" {
+		redLines = len(d.wrap(red, w))
 	}
 	for i, l := range lines {
-		if i == 0 && b.Red != nil {
+		if i < redLines {
 			d.ink(sealRed)
 		} else {
 			d.ink([3]int{})
 		}
-		d.cell(x0+14, y+0.6+float64(i)*3.9, formW-14, 3.9, l, left)
+		d.cell(x0+14, y+0.5+float64(i)*lineH, formW-14, lineH, l, left)
 	}
 }
 
@@ -423,7 +440,8 @@ func (d *doc) footer(page int) {
 	label(192, "收款人：", b.Cashier)
 
 	if !d.draft {
-		d.hospitalSeal(d.hospitalName, 62, y+2, 14.5)
+		// Over the payee's name like a pressed seal, clear of the red link and the proof.
+		d.hospitalSeal(d.hospitalName, 106, y+3, 13.5)
 	}
 
 	// The proof sits right of the seal, so the seal covers nothing a verifier must read.
@@ -454,7 +472,7 @@ func (d *doc) marks() {
 		d.watermark("预览", pageW/2, 78, 120, 20)
 	}
 	if d.red {
-		d.stamp("红字冲销", 60, 21, 15, 8)
+		d.stamp("红字冲销", 52, 21, 15, 8)
 	}
 	if s := statusMarks[d.o.Status]; s != "" {
 		d.stamp(s, 203, 78, 24, 15)

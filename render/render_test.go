@@ -525,3 +525,24 @@ func BenchmarkRender(b *testing.B) {
 	}
 	b.ReportMetric(float64(buf.Len()), "pdf-bytes")
 }
+
+// TestLongText fills the longest name and remark validation allows: they wrap and shrink,
+// and still print whole.
+func TestLongText(t *testing.T) {
+	s := samples(t)[1]
+	b := *s.b
+	b.Items = append([]bill.Item(nil), s.b.Items...)
+	b.Items[0].Name = strings.Repeat("复方甘草酸苷注射液", bill.MaxName/9) + "注射液"
+	b.Remark = strings.Repeat("患者自愿选择自费项目并已知情同意。", bill.MaxRemark/17) + "以上"
+	b.Payer.Name = "欧阳娜娜·阿卜杜热合曼·买买提"
+	txt := strings.ReplaceAll(pdfText(t, renderPDF(t, &b, s.o)), "\n", "")
+	for _, w := range []string{b.Items[0].Name, b.Remark, b.Payer.Name} {
+		if !strings.Contains(txt, w) {
+			t.Errorf("PDF text lacks %q:\n%s", w, txt)
+		}
+	}
+	if *docs {
+		p := writeTemp(t, "bill.pdf", renderPDF(t, &b, s.o))
+		poppler(t, "pdftoppm", "-r", "100", "-png", "-singlefile", p, filepath.Join(os.TempDir(), "ebill-long"))
+	}
+}

@@ -89,7 +89,7 @@ func (t *writer) bureauSeal(name string, cx, cy, rx, ry float64) {
 		t.pdf.SetLineWidth(0.6)
 		t.pdf.Ellipse(cx, cy, rx, ry, 0, "D")
 		t.pdf.SetLineWidth(0.2)
-		t.font(fitArc(name, (rx*0.74+ry*0.62)/2, 170, 8.5))
+		t.font(fitArc(name, (rx*0.74+ry*0.62)/2, 170, 9.5))
 		t.arcText(name, cx, cy, rx*0.74, ry*0.62, 170)
 		t.font(6.5)
 		t.cell(cx-rx, cy+ry*0.12, 2*rx, ry*0.6, "财政票据监制章", center)

@@ -102,8 +102,9 @@ const (
 )
 
 // cell draws s inside the box (x, y, w, h), vertically centred and aligned. A text too wide
-// shrinks down to minPt and is then cut with an ellipsis, so nothing ever spills into the
-// next cell. The font size is restored afterwards.
+// shrinks down to minPt, then takes two lines if the box is high enough, and only then is
+// cut with an ellipsis: nothing ever spills into the next cell. The font size is restored
+// afterwards.
 func (t *writer) cell(x, y, w, h float64, s string, align int) {
 	if s == "" {
 		return
@@ -111,29 +112,44 @@ func (t *writer) cell(x, y, w, h float64, s string, align int) {
 	size := t.size
 	defer t.font(size)
 	room := w - 2*pad
-	tw := t.width(s)
-	for tw > room && t.size > minPt {
+	for t.width(s) > room && t.size > minPt {
 		t.font(max(minPt, t.size-0.5))
-		tw = t.width(s)
 	}
-	if tw > room {
-		r := []rune(s)
-		for len(r) > 0 && tw > room {
-			r = r[:len(r)-1]
-			s = string(r) + "…"
-			tw = t.width(s)
+	lines := []string{s}
+	lineH := t.size * ptMM * 1.1
+	if t.width(s) > room {
+		all := t.wrap(s, room)
+		n := 1
+		if 2*lineH <= h {
+			n = 2
+		}
+		lines = all[:min(n, len(all))]
+		if last := len(lines) - 1; len(all) > n || t.width(lines[last]) > room {
+			lines[last] = t.cut(lines[last], room)
 		}
 	}
-	switch align {
-	case center:
-		x += (w - tw) / 2
-	case right:
-		x += w - pad - tw
-	default:
-		x += pad
+	for i, l := range lines {
+		tw := t.width(l)
+		lx := x + pad
+		switch align {
+		case center:
+			lx = x + (w-tw)/2
+		case right:
+			lx = x + w - pad - tw
+		}
+		// CJK glyphs sit about 0.36 em above the baseline: centre them on the line's middle.
+		mid := y + h/2 + (float64(i)-float64(len(lines)-1)/2)*lineH
+		t.text(lx, mid+0.36*t.size*ptMM, l)
 	}
-	// CJK glyphs sit about 0.36 em above the baseline: centre them on the box's middle.
-	t.text(x, y+h/2+0.36*t.size*ptMM, s)
+}
+
+// cut shortens s with an ellipsis until it fits in w.
+func (t *writer) cut(s string, w float64) string {
+	r := []rune(s)
+	for len(r) > 0 && t.width(string(r)+"…") > w {
+		r = r[:len(r)-1]
+	}
+	return string(r) + "…"
 }
 
 // wrap breaks s into lines no wider than w at the current size. Chinese breaks between
