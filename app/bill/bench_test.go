@@ -2,6 +2,7 @@ package bill_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"testing"
 
@@ -20,6 +21,22 @@ func BenchmarkDecodeValidate(b *testing.B) {
 			b.Fatal(err)
 		}
 		if err := bl.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStdlibUnmarshal is the yardstick for DecodeValidate: encoding/json reading the
+// same file into a Bill, without the strictness, the positions or the rules.
+func BenchmarkStdlibUnmarshal(b *testing.B) {
+	data, err := os.ReadFile("testdata/inpatient.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		var bl bill.Bill
+		if err := json.Unmarshal(data, &bl); err != nil {
 			b.Fatal(err)
 		}
 	}
