@@ -254,6 +254,16 @@ func TestQR(t *testing.T) {
 
 func decodeQR(t *testing.T, png string) string {
 	t.Helper()
+	text, err := readQR(t, png)
+	if err != nil {
+		t.Fatalf("no QR code found on the page: %v", err)
+	}
+	return text
+}
+
+// readQR decodes the QR code in a PNG picture.
+func readQR(t *testing.T, png string) (string, error) {
+	t.Helper()
 	f, err := os.Open(png)
 	if err != nil {
 		t.Fatal(err)
@@ -269,27 +279,17 @@ func decodeQR(t *testing.T, png string) string {
 	}
 	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
 	if err != nil {
-		t.Fatalf("no QR code found on the page: %v", err)
+		return "", err
 	}
-	return res.GetText()
+	return res.GetText(), nil
 }
 
 func TestDraftHasNoQR(t *testing.T) {
 	s := samples(t)[3]
 	p := writeTemp(t, "bill.pdf", renderPDF(t, s.b, s.o))
 	poppler(t, "pdftoppm", "-r", "150", "-png", "-singlefile", p, p)
-	f, err := os.Open(p + ".png")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bmp, _ := gozxing.NewBinaryBitmapFromImage(img)
-	if res, err := qrcode.NewQRCodeReader().Decode(bmp, nil); err == nil {
-		t.Fatalf("a draft carries a QR code: %q", res.GetText())
+	if text, err := readQR(t, p+".png"); err == nil {
+		t.Fatalf("a draft carries a QR code: %q", text)
 	}
 }
 
@@ -513,17 +513,30 @@ func TestParseQRPayloadErrors(t *testing.T) {
 	}
 }
 
+// BenchmarkRender measures one bill from bill to PDF bytes; pdf-bytes is the file size.
 func BenchmarkRender(b *testing.B) {
 	s := samples(b)[0]
-	var buf bytes.Buffer
-	render.Render(&buf, s.b, s.o) // the font is prepared once per process, not per bill
-	for b.Loop() {
-		buf.Reset()
-		if err := render.Render(&buf, s.b, s.o); err != nil {
-			b.Fatal(err)
-		}
+	long := issue(bill.Sample(bill.Inpatient, org, "ZY1", 120, created), "0000000200", "abcdef", created)
+	for _, bb := range []struct {
+		name string
+		b    *bill.Bill
+		o    render.Options
+	}{
+		{"one-page", s.b, s.o},
+		{"120-items", long, s.o},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			var buf bytes.Buffer
+			render.Render(&buf, bb.b, bb.o) // the font is prepared once per process, not per bill
+			for b.Loop() {
+				buf.Reset()
+				if err := render.Render(&buf, bb.b, bb.o); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(buf.Len()), "pdf-bytes")
+		})
 	}
-	b.ReportMetric(float64(buf.Len()), "pdf-bytes")
 }
 
 // TestLongText fills the longest name and remark validation allows: they wrap and shrink,
