@@ -24,11 +24,22 @@ type decoder struct {
 }
 
 var (
-	moneyType    = reflect.TypeFor[Money]()
-	quantityType = reflect.TypeFor[Quantity]()
-	dateType     = reflect.TypeFor[Date]()
-	timeType     = reflect.TypeFor[time.Time]()
+	dateType = reflect.TypeFor[Date]()
+	timeType = reflect.TypeFor[time.Time]()
 )
+
+// fixedPoint parses the types written as a JSON string or number.
+var fixedPoint = map[reflect.Type]func(string) (int64, error){
+	reflect.TypeFor[Money]():    asInt64(ParseMoney),
+	reflect.TypeFor[Quantity](): asInt64(ParseQuantity),
+}
+
+func asInt64[T ~int64](parse func(string) (T, error)) func(string) (int64, error) {
+	return func(s string) (int64, error) {
+		v, err := parse(s)
+		return int64(v), err
+	}
+}
 
 func (d *decoder) top(v reflect.Value) error {
 	if d.space(); d.peek() != '{' {
@@ -54,7 +65,7 @@ func (d *decoder) value(v reflect.Value) error {
 		return nil
 	}
 	switch t := v.Type(); {
-	case t == moneyType || t == quantityType:
+	case fixedPoint[t] != nil:
 		var s []byte
 		var err error
 		switch {
@@ -68,16 +79,7 @@ func (d *decoder) value(v reflect.Value) error {
 		if err != nil {
 			return err
 		}
-		var n int64
-		if t == moneyType {
-			var m Money
-			m, err = ParseMoney(string(s))
-			n = int64(m)
-		} else {
-			var q Quantity
-			q, err = ParseQuantity(string(s))
-			n = int64(q)
-		}
+		n, err := fixedPoint[t](string(s))
 		if err != nil {
 			return d.errorAt(start, err)
 		}

@@ -13,13 +13,7 @@ import (
 // ParseMoney reads an amount in yuan with at most two decimals: "1234.56", "-12.3", "0.05",
 // "12". It refuses everything a float parser would let through — exponents, "+", spaces,
 // NaN, Inf, a bare "." — so an amount means exactly what it says.
-func ParseMoney(s string) (Money, error) {
-	v, err := parseFixed(s, 2)
-	if err != nil {
-		return 0, fmt.Errorf("invalid amount %q: %w", s, err)
-	}
-	return Money(v), nil
-}
+func ParseMoney(s string) (Money, error) { return parseFixed[Money](s, 2, "amount") }
 
 // String writes the amount in yuan with two decimals: "1234.56", "-0.05", "12.00".
 func (m Money) String() string { return formatFixed(int64(m), 2, false) }
@@ -28,26 +22,10 @@ func (m Money) String() string { return formatFixed(int64(m), 2, false) }
 func (m Money) MarshalJSON() ([]byte, error) { return quoteJSON(m.String()), nil }
 
 // UnmarshalJSON accepts a string ("12.30") or a number literal (12.3), read from its text.
-func (m *Money) UnmarshalJSON(data []byte) error {
-	s, ok, err := jsonScalar(data)
-	if err != nil || !ok {
-		return err
-	}
-	v, err := ParseMoney(s)
-	if err == nil {
-		*m = v
-	}
-	return err
-}
+func (m *Money) UnmarshalJSON(data []byte) error { return unmarshalFixed(data, m, ParseMoney) }
 
 // ParseQuantity reads a quantity with at most three decimals: "2", "0.5", "1.250", "-1".
-func ParseQuantity(s string) (Quantity, error) {
-	v, err := parseFixed(s, 3)
-	if err != nil {
-		return 0, fmt.Errorf("invalid quantity %q: %w", s, err)
-	}
-	return Quantity(v), nil
-}
+func ParseQuantity(s string) (Quantity, error) { return parseFixed[Quantity](s, 3, "quantity") }
 
 // String writes the quantity without trailing zeros: "2", "0.5", "1.25".
 func (q Quantity) String() string { return formatFixed(int64(q), 3, true) }
@@ -56,14 +34,17 @@ func (q Quantity) String() string { return formatFixed(int64(q), 3, true) }
 func (q Quantity) MarshalJSON() ([]byte, error) { return quoteJSON(q.String()), nil }
 
 // UnmarshalJSON accepts a string ("0.5") or a number literal (0.5), read from its text.
-func (q *Quantity) UnmarshalJSON(data []byte) error {
+func (q *Quantity) UnmarshalJSON(data []byte) error { return unmarshalFixed(data, q, ParseQuantity) }
+
+// unmarshalFixed reads a JSON string or number literal with parse; null changes nothing.
+func unmarshalFixed[T ~int64](data []byte, dst *T, parse func(string) (T, error)) error {
 	s, ok, err := jsonScalar(data)
 	if err != nil || !ok {
 		return err
 	}
-	v, err := ParseQuantity(s)
+	v, err := parse(s)
 	if err == nil {
-		*q = v
+		*dst = v
 	}
 	return err
 }
@@ -120,8 +101,16 @@ var (
 )
 
 // parseFixed reads [-]digits[.digits] with at most places decimals as an integer scaled by
-// 10^places.
-func parseFixed(s string, places int) (int64, error) {
+// 10^places; what names the value in errors.
+func parseFixed[T ~int64](s string, places int, what string) (T, error) {
+	v, err := parseScaled(s, places)
+	if err != nil {
+		return 0, fmt.Errorf("invalid %s %q: %w", what, s, err)
+	}
+	return T(v), nil
+}
+
+func parseScaled(s string, places int) (int64, error) {
 	if s == "" {
 		return 0, errEmpty
 	}
