@@ -304,7 +304,10 @@ func (c *checker) sign(path, zh, en string, m Money) {
 	}
 }
 
+// text checks a free text of at most limit runes. Remarks (limit MaxRemark) may have line
+// breaks; names print on one line, so they may not.
 func (c *checker) text(path, zh, en, s string, limit int, required bool) {
+	multiline := limit == MaxRemark
 	switch n := utf8.RuneCountInString(s); {
 	case s == "":
 		if required {
@@ -314,7 +317,7 @@ func (c *checker) text(path, zh, en, s string, limit int, required bool) {
 		c.add(path, zh+"含有无效的UTF-8编码", en+" is not valid UTF-8")
 	case n > limit:
 		c.addf(path, zh+"最多%d个字符，现有%d个", en+" has %[2]d characters; at most %[1]d are allowed", limit, n)
-	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && !(limit == MaxRemark && r == '\n') }) >= 0:
+	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && !(multiline && r == '\n') }) >= 0:
 		c.add(path, zh+"含有控制字符", en+" contains a control character")
 	}
 }
