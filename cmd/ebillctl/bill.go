@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+
+	"ebill/app/bill"
+	"ebill/render"
+)
+
+func (c *cli) cmdBill(args []string) error {
+	if len(args) == 0 {
+		return usagef("bill: want validate or preview")
+	}
+	sub, rest := args[0], args[1:]
+	fs := c.flags("bill " + sub)
+	switch sub {
+	case "validate":
+		pos, err := parse(fs, rest, 1, 1, "a bill FILE")
+		if err != nil {
+			return err
+		}
+		return c.billValidate(pos[0])
+	case "preview":
+		out := fs.String("out", "", "")
+		pos, err := parse(fs, rest, 1, 1, "a bill FILE")
+		if err != nil {
+			return err
+		}
+		if *out == "" {
+			return usagef("bill preview: --out X.pdf is required")
+		}
+		return c.billPreview(pos[0], *out)
+	default:
+		return usagef("bill: unknown subcommand %q (want validate or preview)", sub)
+	}
+}
+
+// readBill decodes a bill file. A file that cannot be read or is not bill JSON is input
+// error (exit 2), named as file:line:column so an editor can jump there.
+func readBill(path string) (*bill.Bill, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, inputErr(fmt.Errorf("read bill: %w", err))
+	}
+	b, err := bill.Unmarshal(data)
+	var se *bill.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		at := ""
+		if se.Path != "" {
+			at = se.Path + ": "
+		}
+		return nil, inputErr(fmt.Errorf("%s:%d:%d: %s%v", path, se.Line, se.Col, at, se.Err))
+	case err != nil:
+		return nil, inputErr(fmt.Errorf("%s: %w", path, err))
+	}
+	return b, nil
+}
+
+// problem is bill.Problem as --json prints it.
+type problem struct {
+	Path string `json:"path"`
+	ZH   string `json:"zh"`
+	EN   string `json:"en"`
+}
+
+func problemsOf(ps []bill.Problem) []problem {
+	out := make([]problem, len(ps))
+	for i, p := range ps {
+		out[i] = problem(p)
+	}
+	return out
+}
+
+func (p problem) String() string { return fmt.Sprintf("%s: %s / %s", p.Path, p.ZH, p.EN) }
+
+// problems returns the broken rules of an error of Validate, or nil for any other error.
+func problems(err error) []problem {
+	var ps bill.Problems
+	if errors.As(err, &ps) {
+		return problemsOf(ps)
+	}
+	return nil
+}
+
+func (c *cli) billValidate(path string) error {
+	b, err := readBill(path)
+	if err != nil {
+		return err
+	}
+	ps := problems(b.Validate())
+	// Characters the bundled font lacks do not make a bill invalid (they are rare names);
+	// they print only with a fallback font, so the cashier hears of them now.
+	warnings := problemsOf(render.Missing(b))
+	if c.json {
+		if err := c.printJSON(struct {
+			File     string    `json:"file"`
+			Valid    bool      `json:"valid"`
+			Problems []problem `json:"problems"`
+			Warnings []problem `json:"warnings"`
+		}{path, len(ps) == 0, nonNil(ps), warnings}); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range ps {
+			fmt.Fprintln(c.stdout, p)
+		}
+		for _, w := range warnings {
+			fmt.Fprintln(c.stdout, "warning:", w)
+		}
+		if len(ps) == 0 {
+			fmt.Fprintf(c.stdout, "%s: valid\n", path)
+		}
+	}
+	if len(ps) > 0 {
+		return fmt.Errorf("%s: invalid bill: %d problem%s", path, len(ps), plural(len(ps)))
+	}
+	return nil
+}
+
+func (c *cli) billPreview(path, out string) error {
+	b, err := readBill(path)
+	if err != nil {
+		return err
+	}
+	if ps := problems(b.Validate()); len(ps) > 0 {
+		for _, p := range ps {
+			fmt.Fprintln(c.stdout, p)
+		}
+		return fmt.Errorf("%s: invalid bill: %d problem%s; no preview", path, len(ps), plural(len(ps)))
+	}
+	// Only the ledger numbers a bill: whatever the file says, a preview is a draft.
+	b.Number, b.CheckCode = "", ""
+	var pdf bytes.Buffer
+	if err := render.Render(&pdf, b, render.Options{}); err != nil {
+		return fmt.Errorf("preview %s: %w", path, err)
+	}
+	if err := writeFile(out, pdf.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "wrote draft %s (%d bytes)\n", out, pdf.Len())
+	return nil
+}
+
+// writeFile writes data to path through a temporary file and a rename, so a failed run never
+// leaves half a PDF behind.
+func writeFile(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func nonNil(ps []problem) []problem {
+	if ps == nil {
+		return []problem{}
+	}
+	return ps
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

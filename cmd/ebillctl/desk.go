@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"ebill/app/bill"
+	"ebill/app/ledger"
+	"ebill/app/node"
+	"ebill/app/service"
+	"ebill/wallet"
+)
+
+// quiet is the progress of commands that print only their result.
+var quiet = service.ProgressFunc(func(service.Stage, string) {})
+
+// connect opens the network that --network names, with the light node's headers under
+// --data, one directory per chain so that networks never mix their trust.
+func (c *cli) connect(ctx context.Context) (*service.Network, error) {
+	if c.network == "" {
+		return nil, usagef("no network: give --network FILE or set EBILL_NETWORK ('ebillctl demo' starts one)")
+	}
+	f, err := os.Open(c.network)
+	if err != nil {
+		return nil, inputErr(fmt.Errorf("read network file: %w", err))
+	}
+	defer f.Close()
+	nf, err := node.ReadNetworkFile(f)
+	if err != nil {
+		return nil, inputErr(fmt.Errorf("%s: %w", c.network, err))
+	}
+	dir, err := c.lightDir()
+	if err != nil {
+		return nil, err
+	}
+	net, err := service.Connect(ctx, service.Options{Network: nf, Dir: filepath.Join(dir, nf.ChainID)})
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", nf.ChainID, err)
+	}
+	return net, nil
+}
+
+// desk connects and acts as --identity. close releases the network.
+func (c *cli) desk(ctx context.Context) (d *service.Desk, close func(), err error) {
+	store, err := c.store()
+	if err != nil {
+		return nil, nil, err
+	}
+	id, err := c.signer(ctx, store)
+	if err != nil {
+		return nil, nil, err
+	}
+	net, err := c.connect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err = net.As(ctx, id)
+	if err != nil {
+		net.Close()
+		return nil, nil, fmt.Errorf("act as %q: %w", id.Name(), err)
+	}
+	return d, func() { net.Close() }, nil
+}
+
+// onDesk runs do as --identity on --network; Ctrl-C cancels the work in flight.
+func (c *cli) onDesk(do func(ctx context.Context, d *service.Desk) error) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	d, closeNet, err := c.desk(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeNet()
+	return do(ctx, d)
+}
+
+func (c *cli) cmdIssue(args []string) error {
+	pos, err := parse(c.flags("issue"), args, 1, 1, "a bill ID")
+	if err != nil {
+		return err
+	}
+	return c.onDesk(func(ctx context.Context, d *service.Desk) error {
+		v, err := d.Issue(ctx, pos[0], quiet)
+		if err != nil {
+			return fmt.Errorf("issue %s: %w", pos[0], err)
+		}
+		return c.printView("issued", v)
+	})
+}
+
+func (c *cli) cmdReverse(args []string) error {
+	fs := c.flags("reverse")
+	reason := fs.String("reason", "", "")
+	pos, err := parse(fs, args, 1, 1, "a bill ID")
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(*reason) == "" {
+		return usagef("reverse: --reason R is required (it is printed on the red bill's record)")
+	}
+	return c.onDesk(func(ctx context.Context, d *service.Desk) error {
+		v, err := d.Reverse(ctx, pos[0], *reason, quiet)
+		if err != nil {
+			return fmt.Errorf("reverse %s: %w", pos[0], err)
+		}
+		return c.printView("reversed "+pos[0]+" by red bill", v)
+	})
+}
+
+func (c *cli) cmdWithdraw(args []string) error {
+	fs := c.flags("withdraw")
+	reason := fs.String("reason", "withdrawn by the hospital", "")
+	pos, err := parse(fs, args, 1, 1, "a bill ID")
+	if err != nil {
+		return err
+	}
+	return c.onDesk(func(ctx context.Context, d *service.Desk) error {
+		v, err := d.Withdraw(ctx, pos[0], *reason, quiet)
+		if err != nil {
+			return fmt.Errorf("withdraw %s: %w", pos[0], err)
+		}
+		return c.printView("withdrew", v)
+	})
+}
+
+func (c *cli) cmdGet(args []string) error {
+	fs := c.flags("get")
+	code := fs.String("code", "", "")
+	number := fs.String("number", "", "")
+	serial := fs.String("serial", "", "")
+	org := fs.String("org", "", "")
+	pos, err := parse(fs, args, 0, 1, "")
+	if err != nil {
+		return err
+	}
+	var fetch func(ctx context.Context, d *service.Desk) (*service.View, error)
+	switch {
+	case len(pos) == 1 && *code == "" && *number == "" && *serial == "":
+		fetch = func(ctx context.Context, d *service.Desk) (*service.View, error) { return d.Fetch(ctx, pos[0]) }
+	case len(pos) == 0 && *code != "" && *number != "" && *serial == "":
+		fetch = func(ctx context.Context, d *service.Desk) (*service.View, error) {
+			return d.FetchNumber(ctx, *code, *number)
+		}
+	case len(pos) == 0 && *serial != "" && *code == "" && *number == "":
+		fetch = func(ctx context.Context, d *service.Desk) (*service.View, error) {
+			o := *org
+			if o == "" {
+				o = d.Account().Org
+			}
+			return d.FetchSerial(ctx, o, *serial)
+		}
+	default:
+		return usagef("get: want a bill ID, or --code C --number N, or --serial S [--org O]")
+	}
+	return c.onDesk(func(ctx context.Context, d *service.Desk) error {
+		v, err := fetch(ctx, d)
+		if err != nil {
+			return fmt.Errorf("get: %w", err)
+		}
+		return c.printView("", v)
+	})
+}
+
+func (c *cli) cmdPDF(args []string) error {
+	fs := c.flags("pdf")
+	out := fs.String("out", "", "")
+	pos, err := parse(fs, args, 1, 1, "a bill ID")
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return usagef("pdf: --out X.pdf is required")
+	}
+	return c.onDesk(func(ctx context.Context, d *service.Desk) error {
+		var pdf bytes.Buffer
+		v, err := d.Render(ctx, &pdf, pos[0])
+		if err != nil {
+			return fmt.Errorf("pdf %s: %w", pos[0], err)
+		}
+		if err := writeFile(*out, pdf.Bytes()); err != nil {
+			return err
+		}
+		s := summarize(v)
+		s.PDF = *out
+		if c.json {
+			return c.printJSON(s)
+		}
+		fmt.Fprintf(c.stdout, "wrote %s (%d bytes): bill %s number %s, verified at height %d\n",
+			*out, pdf.Len(), v.ID, s.Number, s.VerifiedAt)
+		return nil
+	})
+}
+
+// summary is one bill as the commands print it; the demo's --json lists these.
+type summary struct {
+	ID         string `json:"id"`
+	Code       string `json:"code"`
+	Number     string `json:"number"`
+	CheckCode  string `json:"check_code"`
+	Status     string `json:"status"`
+	Height     int64  `json:"height"`      // the block of the bill's latest transition
+	VerifiedAt int64  `json:"verified_at"` // the state height its proof was checked against
+	Verified   bool   `json:"verified"`
+	PDF        string `json:"pdf,omitempty"`
+}
+
+func summarize(v *service.View) summary {
+	r := v.Record
+	s := summary{
+		ID: v.ID, Code: r.Code, Number: r.Number, CheckCode: r.CheckCode,
+		Status:     statusWord(r),
+		VerifiedAt: v.Verified.Height,
+		Verified:   v.Verified.Height > 0,
+	}
+	if n := len(r.Events); n > 0 {
+		s.Height = r.Events[n-1].Height
+	}
+	for _, e := range r.Events {
+		if e.Type == ledger.EventIssued || e.Type == ledger.EventRedIssued {
+			s.Height = e.Height
+		}
+	}
+	return s
+}
+
+// statusWord names a bill's state in one English word; a red bill is "red", not "issued".
+func statusWord(r ledger.Bill) string {
+	if r.RedOf != "" && r.Status == ledger.StatusIssued {
+		return "red"
+	}
+	return r.Status.String()
+}
+
+// viewJSON is a bill as get and the transitions print it with --json.
+type viewJSON struct {
+	summary
+	Kind     bill.Kind   `json:"kind"`
+	Org      string      `json:"org"`
+	Serial   string      `json:"serial"`
+	Total    bill.Money  `json:"total"`
+	RedOf    string      `json:"red_of,omitempty"`
+	Reversed string      `json:"reversed_by,omitempty"`
+	Reason   string      `json:"reason,omitempty"`
+	Revision uint32      `json:"revision"`
+	Signed   float64     `json:"signed_percent"` // voting power behind the proof
+	Existed  bool        `json:"existed,omitempty"`
+	Bill     *bill.Bill  `json:"bill,omitempty"` // absent when the identity may not read it
+	Events   []eventJSON `json:"events"`
+}
+
+type eventJSON struct {
+	Type   string    `json:"type"`
+	Height int64     `json:"height"`
+	Time   time.Time `json:"time"`
+	Actor  string    `json:"actor"`
+	Note   string    `json:"note,omitempty"`
+	TxHash string    `json:"tx_hash"`
+}
+
+func toJSON(v *service.View) viewJSON {
+	r := v.Record
+	j := viewJSON{summary: summarize(v), Kind: r.Kind, Org: r.Org, Serial: r.Serial, Total: r.Total,
+		RedOf: r.RedOf, Reversed: r.ReversedBy, Reason: r.Reason, Revision: r.Revision, Signed: v.Verified.SignedPercent,
+		Existed: v.Existed, Bill: v.Bill, Events: make([]eventJSON, len(r.Events))}
+	for i, e := range r.Events {
+		j.Events[i] = eventJSON{e.Type.String(), e.Height, e.Time, wallet.Address(e.Actor), e.Note, fmt.Sprintf("%X", e.TxHash)}
+	}
+	return j
+}
+
+// printView prints a bill after a transition (verb says which) or a read.
+func (c *cli) printView(verb string, v *service.View) error {
+	if c.json {
+		return c.printJSON(toJSON(v))
+	}
+	s, r := summarize(v), v.Record
+	if verb != "" {
+		fmt.Fprintf(c.stdout, "%s %s\n", verb, v.ID)
+	}
+	fmt.Fprintf(c.stdout, "id:         %s\nstatus:     %s\norg:        %s  serial %s\nkind:       %s  total %s\n",
+		v.ID, s.Status, r.Org, r.Serial, r.Kind, r.Total)
+	if r.Number != "" {
+		fmt.Fprintf(c.stdout, "bill:       code %s  number %s  check code %s\n", r.Code, r.Number, r.CheckCode)
+	}
+	if r.RedOf != "" {
+		fmt.Fprintf(c.stdout, "red bill of %s\n", r.RedOf)
+	}
+	if r.ReversedBy != "" {
+		fmt.Fprintf(c.stdout, "reversed by %s\n", r.ReversedBy)
+	}
+	if r.Reason != "" {
+		fmt.Fprintf(c.stdout, "reason:     %s\n", r.Reason)
+	}
+	if v.Bill != nil {
+		fmt.Fprintf(c.stdout, "payer:      %s  items %d\n", v.Bill.Payer.Name, len(v.Bill.Items))
+	}
+	fmt.Fprintf(c.stdout, "height:     %d, verified at %d (%.0f%% of voting power)\n", s.Height, s.VerifiedAt, v.Verified.SignedPercent)
+	for _, e := range r.Events {
+		fmt.Fprintf(c.stdout, "  %6d  %-11s %s  %s\n", e.Height, e.Type, e.Time.Format(time.DateTime), e.Note)
+	}
+	return nil
+}

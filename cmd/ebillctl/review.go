@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"ebill/app/service"
+)
+
+// queuePage is how many queued bills one verified list request asks for.
+const queuePage = 100
+
+func (c *cli) cmdReview(args []string) error {
+	if len(args) == 0 {
+		return usagef("review: want list, show, approve, reject or auto")
+	}
+	sub, rest := args[0], args[1:]
+	fs := c.flags("review " + sub)
+	switch sub {
+	case "list":
+		if _, err := parse(fs, rest, 0, 0, ""); err != nil {
+			return err
+		}
+		return c.onDesk(c.reviewList)
+	case "auto":
+		if _, err := parse(fs, rest, 0, 0, ""); err != nil {
+			return err
+		}
+		return c.onDesk(c.reviewAuto)
+	case "show":
+		pos, err := parse(fs, rest, 1, 1, "a bill ID")
+		if err != nil {
+			return err
+		}
+		return c.onDesk(func(ctx context.Context, d *service.Desk) error {
+			r, err := d.Review(ctx, pos[0])
+			if err != nil {
+				return fmt.Errorf("review %s: %w", pos[0], err)
+			}
+			return c.printReview(r)
+		})
+	case "approve":
+		pos, err := parse(fs, rest, 1, 1, "a bill ID")
+		if err != nil {
+			return err
+		}
+		return c.onDesk(func(ctx context.Context, d *service.Desk) error {
+			v, err := d.Approve(ctx, pos[0], quiet)
+			if err != nil {
+				return fmt.Errorf("approve %s: %w", pos[0], err)
+			}
+			return c.printView("approved", v)
+		})
+	case "reject":
+		reason := fs.String("reason", "", "")
+		pos, err := parse(fs, rest, 1, 1, "a bill ID")
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(*reason) == "" {
+			return usagef("review reject: --reason R is required (the cashier reads it)")
+		}
+		return c.onDesk(func(ctx context.Context, d *service.Desk) error {
+			v, err := d.Reject(ctx, pos[0], *reason, quiet)
+			if err != nil {
+				return fmt.Errorf("reject %s: %w", pos[0], err)
+			}
+			return c.printView("rejected", v)
+		})
+	default:
+		return usagef("review: unknown subcommand %q (want list, show, approve, reject or auto)", sub)
+	}
+}
+
+func (c *cli) reviewList(ctx context.Context, d *service.Desk) error {
+	var all []viewJSON
+	for cursor := uint64(0); ; {
+		page, err := d.Queue(ctx, cursor, queuePage)
+		if err != nil {
+			return fmt.Errorf("review queue: %w", err)
+		}
+		for _, v := range page.Bills {
+			all = append(all, toJSON(v))
+		}
+		if page.Next == 0 {
+			break
+		}
+		cursor = page.Next
+	}
+	if c.json {
+		if all == nil {
+			all = []viewJSON{}
+		}
+		return c.printJSON(map[string]any{"queue": all})
+	}
+	if len(all) == 0 {
+		fmt.Fprintln(c.stdout, "the review queue is empty")
+		return nil
+	}
+	for _, v := range all {
+		fmt.Fprintf(c.stdout, "%s  %-10s %-11s %-20s %10s  rev %d\n", v.ID, v.Org, v.Kind, v.Serial, v.Total, v.Revision)
+	}
+	return nil
+}
+
+type checkJSON struct {
+	Rule string `json:"rule"`
+	OK   bool   `json:"ok"`
+	ZH   string `json:"zh,omitempty"`
+	EN   string `json:"en,omitempty"`
+}
+
+func checksJSON(cs []service.Check) []checkJSON {
+	out := make([]checkJSON, len(cs))
+	for i, ch := range cs {
+		out[i] = checkJSON(ch)
+	}
+	return out
+}
+
+func (c *cli) printReview(r *service.Review) error {
+	if c.json {
+		return c.printJSON(struct {
+			viewJSON
+			Passed bool        `json:"passed"`
+			Checks []checkJSON `json:"checks"`
+		}{toJSON(r.View), r.Passed(), checksJSON(r.Checks)})
+	}
+	if err := c.printView("", r.View); err != nil {
+		return err
+	}
+	for _, ch := range r.Checks {
+		if ch.OK {
+			fmt.Fprintf(c.stdout, "check ok    %s\n", ch.Rule)
+		} else {
+			fmt.Fprintf(c.stdout, "check FAIL  %s: %s / %s\n", ch.Rule, ch.ZH, ch.EN)
+		}
+	}
+	return nil
+}
+
+func (c *cli) reviewAuto(ctx context.Context, d *service.Desk) error {
+	rep, err := d.AutoReview(ctx, quiet)
+	if err != nil {
+		return fmt.Errorf("automatic review: %w", err)
+	}
+	type held struct {
+		ID     string      `json:"id"`
+		Checks []checkJSON `json:"checks"`
+	}
+	hs := make([]held, len(rep.Held))
+	for i, r := range rep.Held {
+		hs[i] = held{r.ID, checksJSON(r.Checks)}
+	}
+	fails := make([]string, len(rep.Failed))
+	for i, e := range rep.Failed {
+		fails[i] = e.Error()
+	}
+	if c.json {
+		if err := c.printJSON(map[string]any{"approved": rep.Approved, "held": hs, "failed": fails}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(c.stdout, "approved %d, held %d for a clerk, failed %d\n", rep.Approved, len(hs), len(fails))
+		for _, h := range hs {
+			for _, ch := range h.Checks {
+				if !ch.OK {
+					fmt.Fprintf(c.stdout, "held    %s: %s: %s / %s\n", h.ID, ch.Rule, ch.ZH, ch.EN)
+				}
+			}
+		}
+		for _, f := range fails {
+			fmt.Fprintf(c.stdout, "FAILED  %s\n", f)
+		}
+	}
+	if len(rep.Failed) > 0 {
+		return fmt.Errorf("automatic review: %d bills could not be reviewed: %w", len(rep.Failed), errors.Join(rep.Failed...))
+	}
+	return nil
+}

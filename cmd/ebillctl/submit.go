@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"ebill/app/bill"
+	"ebill/app/service"
+)
+
+// submitted is the outcome of one file of a batch.
+type submitted struct {
+	File     string    `json:"file"`
+	ID       string    `json:"id,omitempty"`
+	Status   string    `json:"status,omitempty"`
+	Height   int64     `json:"height,omitempty"`
+	Existed  bool      `json:"existed,omitempty"` // the ledger already held this org and serial
+	Error    string    `json:"error,omitempty"`
+	Problems []problem `json:"problems,omitempty"`
+
+	err error
+}
+
+func (c *cli) cmdSubmit(args []string) error {
+	pos, err := parse(c.flags("submit"), args, 1, -1, "bill FILEs or a DIR of them")
+	if err != nil {
+		return err
+	}
+	files, err := billFiles(pos)
+	if err != nil {
+		return err
+	}
+	results := make([]submitted, len(files))
+	var bills []*bill.Bill
+	var at []int // results index of each bill
+	for i, f := range files {
+		results[i].File = f
+		b, err := readBill(f)
+		if err != nil {
+			results[i].fail(err)
+			continue
+		}
+		bills, at = append(bills, b), append(at, i)
+	}
+	if len(bills) > 0 {
+		err := c.onDesk(func(ctx context.Context, d *service.Desk) error {
+			for _, r := range d.SubmitBatch(ctx, bills, quiet) {
+				res := &results[at[r.Index]]
+				if r.Err != nil {
+					res.fail(r.Err)
+					continue
+				}
+				s := summarize(r.View)
+				res.ID, res.Status, res.Height, res.Existed = s.ID, s.Status, s.Height, r.View.Existed
+			}
+			return nil
+		})
+		if err != nil {
+			return err // nothing was sent: the network or the identity is not usable
+		}
+	}
+	return c.printSubmitted(results)
+}
+
+func (r *submitted) fail(err error) {
+	r.err, r.Error, r.Problems = err, err.Error(), problems(err)
+}
+
+// billFiles expands directories to the *.json files in them, in name order: a HIS drops a
+// batch into a directory.
+func billFiles(args []string) ([]string, error) {
+	var files []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, inputErr(fmt.Errorf("submit: %w", err))
+		}
+		if !st.IsDir() {
+			files = append(files, a)
+			continue
+		}
+		m, err := filepath.Glob(filepath.Join(a, "*.json"))
+		if err != nil {
+			return nil, inputErr(fmt.Errorf("submit: %w", err))
+		}
+		if len(m) == 0 {
+			return nil, inputErr(fmt.Errorf("submit: no *.json files in %s", a))
+		}
+		slices.Sort(m)
+		files = append(files, m...)
+	}
+	return files, nil
+}
+
+func (c *cli) printSubmitted(results []submitted) error {
+	var failed []error
+	for _, r := range results {
+		if r.err != nil {
+			failed = append(failed, r.err)
+		}
+	}
+	if c.json {
+		if err := c.printJSON(map[string]any{"results": results, "submitted": len(results) - len(failed), "failed": len(failed)}); err != nil {
+			return err
+		}
+	} else {
+		for _, r := range results {
+			switch {
+			case r.err != nil:
+				fmt.Fprintf(c.stdout, "FAILED  %s: %s\n", r.File, r.Error)
+				for _, p := range r.Problems {
+					fmt.Fprintf(c.stdout, "        %s\n", p)
+				}
+			case r.Existed:
+				fmt.Fprintf(c.stdout, "exists  %s: %s %s (height %d)\n", r.File, r.ID, r.Status, r.Height)
+			default:
+				fmt.Fprintf(c.stdout, "ok      %s: %s %s (height %d)\n", r.File, r.ID, r.Status, r.Height)
+			}
+		}
+	}
+	switch {
+	case len(failed) == 0:
+		return nil
+	case len(failed) == len(results):
+		// One cause for all (the network is down, the only file is unreadable) decides the
+		// exit code.
+		return fmt.Errorf("submit: %d of %d bills failed; the first: %w", len(failed), len(results), failed[0])
+	default:
+		return fmt.Errorf("submit: %d of %d bills failed", len(failed), len(results))
+	}
+}
