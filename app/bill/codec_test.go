@@ -141,13 +141,16 @@ func TestDecodeErrors(t *testing.T) {
 func TestDecodeLenient(t *testing.T) {
 	// HIS systems write amounts as numbers and absent fields as null; both are fine.
 	in := `{"kind": "out\u0070atient", "total": 12.3, "red": null, "remark": null,
-		"items": [{"quantity": 0.5, "price": 2, "amount": "1.00"}], "medical": {"visit_date": ""}}`
+		"items": [{"quantity": 0.5, "price": 2, "amount": "1.00", "remark": "\u6025\u8bca"}], "medical": {"visit_date": ""}}`
 	b, err := bill.Decode(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Kind != "outpatient" || b.Total != 1230 || b.Red != nil || b.Items[0].Quantity != 500 || b.Items[0].Price != 200 || !b.Medical.VisitDate.IsZero() {
+	if b.Kind != "outpatient" || b.Total != 1230 || b.Red != nil || b.Items[0].Quantity != 500 || b.Items[0].Price != 200 || b.Items[0].Remark != "急诊" || !b.Medical.VisitDate.IsZero() {
 		t.Errorf("decoded %+v", b)
+	}
+	if b, err := bill.Decode(strings.NewReader(`{"items": []}`)); err != nil || len(b.Items) != 0 {
+		t.Errorf("empty items: %v, %v", b, err)
 	}
 }
 

@@ -48,7 +48,8 @@ func (d Date) Compare(e Date) int {
 // Date, written "", appears only when marshalled on its own.
 func (d Date) MarshalJSON() ([]byte, error) { return quoteJSON(d.String()), nil }
 
-// UnmarshalJSON reads "2026-11-23"; "" and null read as the zero Date.
+// UnmarshalJSON reads "2026-11-23", and "" as the zero Date; null, as encoding/json
+// expects, changes nothing.
 func (d *Date) UnmarshalJSON(data []byte) error {
 	s, ok, err := jsonScalar(data)
 	if err != nil || !ok {

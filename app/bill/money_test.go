@@ -267,6 +267,13 @@ func TestDate(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"d":"2026-11-23"}`), &got); err != nil || got.D != d {
 		t.Errorf("Unmarshal = %v, %v", got, err)
 	}
+	got.D = d
+	if err := json.Unmarshal([]byte(`{"d":null}`), &got); err != nil || got.D != d {
+		t.Errorf("Unmarshal of null = %v, %v; want it unchanged", got.D, err)
+	}
+	if err := json.Unmarshal([]byte(`{"d":""}`), &got); err != nil || !got.D.IsZero() || got.D.String() != "" {
+		t.Errorf("Unmarshal of \"\" = %v, %v; want the zero Date", got.D, err)
+	}
 	for _, in := range []string{`{"d":20261123}`, `{"d":"2026-13-01"}`} {
 		if err := json.Unmarshal([]byte(in), &got); err == nil {
 			t.Errorf("Unmarshal(%s) succeeded", in)

@@ -266,6 +266,10 @@ func TestSortedItems(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("SortedItems names\n got %q\nwant %q", got, want)
 	}
+	b.Items[0].Category = "未列明"
+	if sorted := b.SortedItems(); sorted[len(sorted)-1].Name != "普通门诊挂号费" {
+		t.Error("an unknown category should print last")
+	}
 	if b.Items[0].Name != "普通门诊挂号费" {
 		t.Error("SortedItems reordered the bill's own items")
 	}
