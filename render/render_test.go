@@ -43,8 +43,10 @@ type sample struct {
 	o    render.Options
 }
 
-// samples are the bills of the goldens and the pictures: one of each kind and state.
-func samples(t testing.TB) []sample {
+// sampleBills makes the bills of the goldens and the pictures, one of each kind and state.
+// They are kept as JSON in testdata/ (rewritten with -update), so that the goldens change
+// only with the renderer, not with bill.Sample.
+func sampleBills() map[string]*bill.Bill {
 	out := issue(bill.Sample(bill.Outpatient, org, "MZ20261123000137", 7, created),
 		"0000000137", "a1b2c3", created.Add(2*time.Minute))
 	in := issue(bill.Sample(bill.Inpatient, org, "ZY20261123000021", 8, created),
@@ -52,38 +54,59 @@ func samples(t testing.TB) []sample {
 	red := issue(out.Reversal("MZ20261123000199", "患者退费", created.Add(time.Hour)),
 		"0000000139", "0c0d0e", created.Add(time.Hour))
 	draft := bill.Sample(bill.Outpatient, org, "MZ20261123000140", 5, created)
-	for _, b := range []*bill.Bill{out, in, red, draft} {
-		if err := b.Validate(); err != nil {
-			t.Fatalf("sample bill %s: %v", b.Serial, err)
+	return map[string]*bill.Bill{"outpatient": out, "inpatient": in, "red": red, "draft": draft}
+}
+
+// samples loads the sample bills with the options each is rendered with. The attachment is
+// the bill's JSON, standing for the signed data and proof bundle.
+func samples(t testing.TB) []sample {
+	t.Helper()
+	load := func(name string) (*bill.Bill, []byte) {
+		path := filepath.Join("testdata", name+".json")
+		if *update {
+			var buf bytes.Buffer
+			if err := sampleBills()[name].Encode(&buf); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := bill.Unmarshal(data)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if err := b.Validate(); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		return b, data
 	}
+	out, outJSON := load("outpatient")
+	in, inJSON := load("inpatient")
+	red, redJSON := load("red")
+	draft, _ := load("draft")
 	return []sample{
 		{"outpatient", out, render.Options{
 			Province: "江苏省", QRSignature: "MEUCIQDxk2",
 			Proof:      &render.Proof{TxHash: "3f2a9c0b7d1e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c", Height: 1842},
-			Attachment: attachment(t, out),
+			Attachment: outJSON,
 		}},
 		{"inpatient", in, render.Options{
 			Province: "江苏省", QRSignature: "MEQCIBd_4Zt",
 			Proof:      &render.Proof{TxHash: "9a8b7c6d5e4f30211203f4e5d6c7b8a99a8b7c6d5e4f30211203f4e5d6c7b8a9", Height: 1843},
-			Attachment: attachment(t, in),
+			Attachment: inJSON,
 		}},
 		{"red", red, render.Options{
 			Province: "江苏省", QRSignature: "MEYCIQC7",
 			Proof:      &render.Proof{TxHash: "77aa00bb11cc22dd33ee44ff5566778899aabbccddeeff001122334455667788", Height: 1901},
-			Attachment: attachment(t, red),
+			Attachment: redJSON,
 		}},
 		{"draft", draft, render.Options{Province: "江苏省"}},
 	}
-}
-
-// attachment stands for the signed data and proof bundle: the bill's JSON.
-func attachment(t testing.TB, b *bill.Bill) []byte {
-	var buf bytes.Buffer
-	if err := b.Encode(&buf); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 func renderPDF(t testing.TB, b *bill.Bill, o render.Options) []byte {
@@ -557,5 +580,33 @@ func TestLongText(t *testing.T) {
 	if *docs {
 		p := writeTemp(t, "bill.pdf", renderPDF(t, &b, s.o))
 		poppler(t, "pdftoppm", "-r", "100", "-png", "-singlefile", p, filepath.Join(os.TempDir(), "ebill-long"))
+	}
+}
+
+// TestConcurrent renders the samples at once from several goroutines, as a desk does for a
+// batch: they share the prepared font and must not disturb each other.
+func TestConcurrent(t *testing.T) {
+	ss := samples(t)
+	want := make([][]byte, len(ss))
+	for i, s := range ss {
+		want[i] = renderPDF(t, s.b, s.o)
+	}
+	errs := make(chan error, 4*len(ss))
+	for range 4 {
+		for i, s := range ss {
+			go func() {
+				var buf bytes.Buffer
+				err := render.Render(&buf, s.b, s.o)
+				if err == nil && !bytes.Equal(buf.Bytes(), want[i]) {
+					err = fmt.Errorf("%s rendered concurrently differs", s.name)
+				}
+				errs <- err
+			}()
+		}
+	}
+	for range 4 * len(ss) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
