@@ -33,6 +33,7 @@ type liar struct {
 	t      testing.TB
 	target string
 	url    string
+	close  func() // stops the proxy, as if the node died
 	mu     sync.Mutex
 	lies   map[string]func(result []byte) []byte // by JSON-RPC method
 	asks   map[string]func(req []byte) []byte    // requests rewritten before forwarding
@@ -42,7 +43,7 @@ func newLiar(t testing.TB, target string) *liar {
 	l := &liar{t: t, target: target, lies: map[string]func([]byte) []byte{}, asks: map[string]func([]byte) []byte{}}
 	srv := httptest.NewServer(http.HandlerFunc(l.serve))
 	t.Cleanup(srv.Close)
-	l.url = srv.URL
+	l.url, l.close = srv.URL, srv.Close
 	return l
 }
 
@@ -258,6 +259,7 @@ func TestLyingPrimary(t *testing.T) {
 	}
 	for _, tc := range headerLies {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each waits for the chain to pass its trust root
 			l := newLiar(t, ch.node.RPCAddr())
 			cfg := ch.config(t)
 			cfg.Primary, cfg.Witnesses = l.url, []string{l.url}

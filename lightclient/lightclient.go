@@ -141,11 +141,14 @@ type Client struct {
 	// verifyMu serializes the light client's verification: it writes the trusted store.
 	verifyMu sync.Mutex
 
-	mu       sync.Mutex
-	fatal    error // set once an attack is detected; every call returns it
-	closed   bool
-	lastErr  error
-	updated  bool
+	mu      sync.Mutex
+	fatal   error // set once an attack is detected; every call returns it
+	closed  bool
+	lastErr error
+	// head is the latest verified header; headAt is when an update last confirmed it
+	// (zero until the first update succeeds).
+	head     *types.LightBlock
+	headAt   time.Time
 	evidence []reportedEvidence
 	signed   signedCache
 
@@ -262,6 +265,7 @@ func (c *Client) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("light node: read latest trusted header: %w", err)
 	}
+	c.head = lb
 	return c.checkExpiry(lb)
 }
 
@@ -354,12 +358,6 @@ func (c *Client) usable() error {
 	return nil
 }
 
-func (c *Client) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
-
 // update verifies the primary's latest header if it is new and returns the latest trusted
 // light block.
 func (c *Client) update(ctx context.Context) (*types.LightBlock, error) {
@@ -380,19 +378,16 @@ func (c *Client) update(ctx context.Context) (*types.LightBlock, error) {
 			err = c.checkExpiry(lb)
 		}
 		if err == nil {
-			c.record(nil)
+			c.mu.Lock()
+			c.head, c.headAt, c.lastErr = lb, time.Now(), nil
+			c.mu.Unlock()
 			return lb, nil
 		}
 	}
-	c.record(err)
-	return nil, fmt.Errorf("light node: update headers: %w", err)
-}
-
-func (c *Client) record(err error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.lastErr = err
-	c.updated = c.updated || err == nil
+	c.mu.Unlock()
+	return nil, fmt.Errorf("light node: update headers: %w", err)
 }
 
 // classify maps the light client's errors onto the package's sentinels. An attack makes the
@@ -434,7 +429,7 @@ func isTransport(err error) bool {
 // Status reports the latest verified header and the light node's state.
 func (c *Client) Status() Status {
 	c.mu.Lock()
-	fatal, lastErr, updated := c.fatal, c.lastErr, c.updated
+	fatal, lastErr, lb, updated := c.fatal, c.lastErr, c.head, !c.headAt.IsZero()
 	c.mu.Unlock()
 	st := Status{State: StateSyncing, Err: lastErr}
 	if p, ok := c.lc.Primary().(*watchedProvider); ok {
@@ -452,15 +447,6 @@ func (c *Client) Status() Status {
 		st.State = StateExpired
 	case updated && lastErr == nil:
 		st.State = StateVerified
-	}
-	c.verifyMu.Lock()
-	defer c.verifyMu.Unlock()
-	if c.isClosed() {
-		return st
-	}
-	lb, err := c.lc.TrustedLightBlock(0)
-	if err != nil {
-		return st
 	}
 	st.Height, st.Time = lb.Height, lb.Time
 	st.Validators, st.TotalPower = lb.ValidatorSet.Size(), lb.ValidatorSet.TotalVotingPower()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -315,4 +316,34 @@ func TestTrustExpiredOnNode(t *testing.T) {
 		t.Fatalf("got %v, want ErrTrustExpired", err)
 	}
 	t.Log(err)
+}
+
+// TestPrimaryDown stops the primary: the light node promotes a witness and keeps serving
+// verified reads, cross-checked against the remaining witness.
+func TestPrimaryDown(t *testing.T) {
+	ch := demoChain(t)
+	ctx := timeout(t)
+	primary := newLiar(t, ch.node.RPCAddr()) // an honest proxy that can die
+	cfg := ch.config(t)
+	// Two witnesses, so one is left to cross-check once the other becomes the primary.
+	// They reach the same node by two names.
+	cfg.Primary = primary.url
+	cfg.Witnesses = []string{ch.node.RPCAddr(), strings.Replace(ch.node.RPCAddr(), "127.0.0.1", "localhost", 1)}
+	lc := open(t, cfg)
+	if _, _, err := lc.Bill(ctx, ch.issued.ID); err != nil {
+		t.Fatal(err)
+	}
+	primary.close()
+	// A header verified after the primary died: the state at its latest verified height.
+	next := lc.Status().Height
+	if _, err := lc.WaitHeight(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	b, v, err := lc.Bill(ctx, ch.issued.ID)
+	if err != nil || b.Number != ch.issued.Number || v.Height < next {
+		t.Fatalf("read with the primary down: %+v at %+v, %v", b, v, err)
+	}
+	if st := lc.Status(); st.Primary == cfg.Primary || st.State != lightclient.StateVerified {
+		t.Fatalf("status %+v: want a witness promoted and verified", st)
+	}
 }

@@ -26,12 +26,23 @@ func (c *Client) Get(ctx context.Context, key []byte) (value []byte, v Verified,
 	return c.getAt(ctx, lb, key)
 }
 
-// latest brings the headers up to date and returns the latest verified one, which must be
-// able to prove a state.
+// latest returns the latest verified header, which must be able to prove a state. It
+// brings the headers up to date first unless an update confirmed them within the last
+// UpdateInterval: verifying a new header (a cross-check and a synced write) is what makes
+// a read slow, and the background loop does it anyway. After writing at height H, call
+// WaitHeight(H) to read what was written.
 func (c *Client) latest(ctx context.Context) (*types.LightBlock, error) {
-	lb, err := c.update(ctx)
-	if err != nil {
+	if err := c.usable(); err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	lb, fresh := c.head, !c.headAt.IsZero() && time.Since(c.headAt) < c.cfg.UpdateInterval
+	c.mu.Unlock()
+	if !fresh {
+		var err error
+		if lb, err = c.update(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if lb.Height < 2 {
 		return nil, fmt.Errorf("%w: no state is provable before header 2 (latest verified is %d)", ErrUnavailable, lb.Height)
