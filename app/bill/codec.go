@@ -67,7 +67,7 @@ func (b *Bill) Encode(w io.Writer) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(b); err != nil {
-		return fmt.Errorf("encode bill %s: %w", b.Serial, err)
+		return fmt.Errorf("encode bill %q: %w", b.Serial, err)
 	}
 	return nil
 }
@@ -79,7 +79,7 @@ func (b *Bill) Marshal() ([]byte, error) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(b); err != nil {
-		return nil, fmt.Errorf("marshal bill %s: %w", b.Serial, err)
+		return nil, fmt.Errorf("marshal bill %q: %w", b.Serial, err)
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
