@@ -86,7 +86,10 @@ func Start(ctx context.Context, home string, opts Options) (*Node, error) {
 		return nil, fmt.Errorf("start node in %q: open ledger: %w", home, err)
 	}
 	dbs := &dbTracker{}
-	cn, err := cmtnode.NewNode(ctx, c, pv, nodeKey, proxy.NewLocalClientCreator(app),
+	// One lock per ABCI connection rather than one for all: the ledger checks transactions
+	// and answers queries from committed versions while a block executes, so desks are
+	// not held up for the length of a block.
+	cn, err := cmtnode.NewNode(ctx, c, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(app),
 		cmtnode.DefaultGenesisDocProviderFunc(c), dbs.provider,
 		cmtnode.DefaultMetricsProvider(c.Instrumentation), logger)
 	if err == nil {

@@ -1,0 +1,103 @@
+package node_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"ebill/app/ledger"
+	"ebill/app/node"
+	"ebill/app/node/nodetest"
+	"ebill/wallet"
+)
+
+// BenchmarkCommitBills measures bills committed per second on the embedded node: desks on
+// several goroutines, each with its own cashier key and RPC connection, submit bills with
+// 2 KB payloads through broadcast_tx_sync; the clock stops when the last one is in a
+// block. Signing and payloads are made before the clock starts, as a desk does them
+// before it uploads.
+func BenchmarkCommitBills(b *testing.B) {
+	const desks = 8
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	ids, err := node.NewDemoIdentities()
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := node.DemoGenesis(ids)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cashiers := make([]*nodetest.Signer, desks)
+	for i := range cashiers {
+		id, err := wallet.New("bench-cashier")
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := id.Public()
+		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Pub: ledger.HexBytes(p.SignKey), EncKey: p.KEMKey,
+			Name: "收费员", Role: ledger.RoleCashier, Org: node.DemoHospital})
+		cashiers[i] = nodetest.NewSigner(node.DemoChainID, id, 0)
+	}
+	home := b.TempDir()
+	if err := node.InitHome(home, node.DemoChainID, g, node.HomeOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	n, err := node.Start(ctx, home, node.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer n.Stop()
+
+	txs := make([][][]byte, desks)
+	for i := range b.N {
+		d := i % desks
+		s := cashiers[d]
+		tx, err := s.Tx(nodetest.Submit(s.ID, node.DemoHospital, node.DemoBillCode, benchSerial(d, i), 2048))
+		if err != nil {
+			b.Fatal(err)
+		}
+		txs[d] = append(txs[d], tx)
+	}
+	clients := make([]nodetest.RPC, desks)
+	for d := range clients {
+		if clients[d], err = nodetest.Client(n.RPCAddr()); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, desks)
+	for d := range desks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var last []byte
+			for _, tx := range txs[d] {
+				if last, errs[d] = nodetest.Broadcast(ctx, clients[d], tx); errs[d] != nil {
+					return
+				}
+			}
+			if last != nil {
+				// A desk's bills enter the mempool, and so the blocks, in the order sent.
+				_, errs[d] = nodetest.WaitTx(ctx, clients[d], last)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	for _, err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "bills/s")
+
+}
+
+func benchSerial(desk, i int) string { return fmt.Sprintf("MZ-bench-%d-%07d", desk, i) }
