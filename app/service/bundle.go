@@ -158,7 +158,7 @@ func VerifyBundle(b *Bundle, chainID string, validatorsHash []byte) (*View, erro
 	switch {
 	case digest != rec.Digest || !wallet.Verify(rec.Cashier, digest[:], rec.CashierSig):
 		return refuse("the cashier's signature does not verify")
-	case rec.ReviewSig != nil && !wallet.Verify(rec.Reviewer, digest[:], rec.ReviewSig):
+	case (len(rec.ReviewSig) > 0 || countersigned(&rec)) && !wallet.Verify(rec.Reviewer, digest[:], rec.ReviewSig):
 		return refuse("the bureau's countersignature does not verify")
 	}
 	bl, err := bill.Unmarshal(b.Bill)
@@ -175,6 +175,16 @@ func VerifyBundle(b *Bundle, chainID string, validatorsHash []byte) (*View, erro
 			SignedPercent: signedPercent(chainID, vals, sh.Commit)},
 		salt: b.Salt, plain: b.Bill,
 	}, nil
+}
+
+// countersigned reports whether the record must carry the bureau's countersignature: every
+// approved bill does, except red bills, which the ledger issues at once.
+func countersigned(rec *ledger.Bill) bool {
+	switch rec.Status {
+	case ledger.StatusApproved, ledger.StatusIssued, ledger.StatusReversed:
+		return rec.RedOf == ""
+	}
+	return false
 }
 
 // signedPercent is the share of the power whose signatures VerifyCommit checked.

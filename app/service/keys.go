@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"slices"
 
 	"ebill/app/ledger"
+	"ebill/lightclient"
 	"ebill/wallet"
 )
 
@@ -36,14 +38,30 @@ func (d *Desk) GrantOrgKey(ctx context.Context, member ed25519.PublicKey, p Prog
 		return err
 	}
 	what := fmt.Sprintf("grant key of %q epoch %d to %s", o.ID, o.KeyEpoch, wallet.Address(member))
-	_, err = d.send(ctx, &ledger.GrantOrgKey{Org: o.ID, Member: member, Epoch: o.KeyEpoch, Wrapped: wrapped}, what, p)
-	return err
+	s, err := d.send(ctx, &ledger.GrantOrgKey{Org: o.ID, Member: member, Epoch: o.KeyEpoch, Wrapped: wrapped}, what, p)
+	if err != nil {
+		return err
+	}
+	if err := d.net.provable(ctx, s.height); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	_, _, err = call(ctx, d.net, func(ctx context.Context) (ledger.Grant, lightclient.Verified, error) {
+		return d.net.lc.Grant(ctx, o.ID, member, o.KeyEpoch)
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	step(p, StageVerified, "%s", what)
+	return nil
 }
 
 // RotateOrgKey gives org a new key and grants it to members (the signer included unless it
 // is the admin). Bills submitted afterwards are closed to everyone else. It returns the new
 // key epoch.
 func (d *Desk) RotateOrgKey(ctx context.Context, org string, members []ed25519.PublicKey, p Progress) (uint32, error) {
+	if d.acct.Role != ledger.RoleAdmin && !slices.ContainsFunc(members, func(m ed25519.PublicKey) bool { return d.id.PublicKey().Equal(m) }) {
+		return 0, fmt.Errorf("rotate key of %q: %w: the new key must be granted to %s, who rotates it", org, ErrInvalid, d.acct.Name)
+	}
 	k, err := wallet.NewOrgKey()
 	if err != nil {
 		return 0, fmt.Errorf("rotate key of %q: %w", org, err)
@@ -60,10 +78,8 @@ func (d *Desk) RotateOrgKey(ctx context.Context, org string, members []ed25519.P
 	if err != nil {
 		return 0, err
 	}
-	wctx, cancel := context.WithTimeout(ctx, 4*d.net.timeout)
-	defer cancel()
-	if _, err := d.net.lc.WaitHeight(wctx, s.height); err != nil {
-		return 0, fmt.Errorf("rotate key of %q: %w", org, lightErr(err))
+	if err := d.net.provable(ctx, s.height); err != nil {
+		return 0, fmt.Errorf("rotate key of %q: %w", org, err)
 	}
 	o, err := d.net.org(ctx, org)
 	if err != nil {

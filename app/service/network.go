@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -86,6 +88,11 @@ func Connect(ctx context.Context, opts Options) (*Network, error) {
 	}, opts.Dir, opts.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", opts.Network.ChainID, lightErr(err))
+	}
+	// The genesis accounts are provable once header 2 is verified; a young chain gets there
+	// within a block or two.
+	if _, err := n.lc.WaitHeight(sctx, 1); err != nil {
+		return nil, errors.Join(fmt.Errorf("connect to %s: %w", opts.Network.ChainID, lightErr(err)), n.lc.Close())
 	}
 	// The watcher starts from the current height, so no waiter can precede its first scan.
 	n.watch = &watcher{waiting: map[[32]byte]chan committed{}}
@@ -229,14 +236,37 @@ func (n *Network) broadcast(ctx context.Context, tx []byte) (*ctypes.ResultBroad
 	var res *ctypes.ResultBroadcastTx
 	err := n.each(ctx, func(ctx context.Context, c rpcclient.Client) (err error) {
 		res, err = c.BroadcastTxSync(ctx, tx)
+		if err == nil {
+			return nil
+		}
 		// A node that took the tx before its answer was lost knows it already: that is
 		// acceptance, and the commit watcher will see it.
-		if err != nil && strings.Contains(err.Error(), "tx already exists in cache") {
+		if strings.Contains(err.Error(), "tx already exists in cache") {
 			res, err = &ctypes.ResultBroadcastTx{}, nil
+		} else if r, ok := checkTxRefusal(err); ok {
+			res, err = r, nil
 		}
 		return err
 	})
 	return res, err
+}
+
+// invalidTx matches the error CometBFT v1 returns from broadcast_tx_sync when CheckTx
+// refuses a transaction (mempool.ErrInvalidTx, flattened into an RPC error message).
+var invalidTx = regexp.MustCompile(`is invalid: code=(\d+), data=([0-9A-F]*), log='(.*)', codespace='[^']*'`)
+
+// checkTxRefusal recovers CheckTx's answer from such an error.
+func checkTxRefusal(err error) (*ctypes.ResultBroadcastTx, bool) {
+	m := invalidTx.FindStringSubmatch(err.Error())
+	if m == nil {
+		return nil, false
+	}
+	code, err1 := strconv.ParseUint(m[1], 10, 32)
+	data, err2 := hex.DecodeString(m[2])
+	if err1 != nil || err2 != nil || code == 0 {
+		return nil, false
+	}
+	return &ctypes.ResultBroadcastTx{Code: uint32(code), Data: data, Log: m[3]}, true
 }
 
 // committed is a transaction's outcome in a block, as a node reports it. The desk trusts it

@@ -173,13 +173,8 @@ func (d *Desk) transition(ctx context.Context, id string, msg ledger.Msg, what s
 // readBack waits until the state after block height is provable and reads bill id there,
 // decrypted when the desk may read it.
 func (d *Desk) readBack(ctx context.Context, id string, height int64, p Progress) (*View, error) {
-	if height > 0 {
-		wctx, cancel := context.WithTimeout(ctx, 4*d.net.timeout)
-		_, err := d.net.lc.WaitHeight(wctx, height)
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("read back bill %q: %w", id, lightErr(err))
-		}
+	if err := d.net.provable(ctx, height); err != nil {
+		return nil, fmt.Errorf("read back bill %q: %w", id, err)
 	}
 	v, err := d.view(ctx, id)
 	if err != nil && (v == nil || !errors.Is(err, ErrNotReader)) {
@@ -187,4 +182,15 @@ func (d *Desk) readBack(ctx context.Context, id string, height int64, p Progress
 	}
 	step(p, StageVerified, "%s verified at height %d (%.0f%% of voting power)", id, v.Verified.Height, v.Verified.SignedPercent)
 	return v, nil
+}
+
+// provable waits until the light node can prove the state after block height (0: now).
+func (n *Network) provable(ctx context.Context, height int64) error {
+	if height <= 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 4*n.timeout)
+	defer cancel()
+	_, err := n.lc.WaitHeight(ctx, height)
+	return lightErr(err)
 }

@@ -1,0 +1,318 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"ebill/app/bill"
+	"ebill/app/ledger"
+	"ebill/app/service"
+	"ebill/render"
+)
+
+// TestEndToEnd runs bills of two hospitals through one bureau on a real in-process node:
+// who may read and act on what, the whole life of a bill, its PDF with a proof bundle that
+// verifies offline, and an org key rotation that shuts out a revoked member.
+func TestEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	w := newWorld(t, ctx)
+	cashierA, cashierA2, cashierB := w.desk(t, ctx, "cashierA"), w.desk(t, ctx, "cashierA2"), w.desk(t, ctx, "cashierB")
+	clerk, admin := w.desk(t, ctx, "clerk"), w.desk(t, ctx, "admin")
+
+	var stages []service.Stage
+	progress := service.ProgressFunc(func(s service.Stage, _ string) { stages = append(stages, s) })
+	a, err := cashierA.Submit(ctx, sample(bill.Outpatient, hospitalA, "A", 5), progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []service.Stage{service.StageSigning, service.StageEncrypting, service.StageSending, service.StageCommitted, service.StageVerified}
+	if !slices.Equal(stages, want) {
+		t.Errorf("stages %v, want %v", stages, want)
+	}
+	if a.Record.Status != ledger.StatusSubmitted || a.Bill == nil || a.Verified.Height < 1 || a.Existed {
+		t.Fatalf("submitted: status %s, bill %v, verified %+v, existed %v", a.Record.Status, a.Bill != nil, a.Verified, a.Existed)
+	}
+	b, err := cashierB.Submit(ctx, sample(bill.Inpatient, hospitalB, "B", 12), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("access", func(t *testing.T) {
+		for _, c := range []struct {
+			name string
+			err  error
+			want error
+		}{
+			{"cashier A reads B's bill", fetchErr(ctx, cashierA, b.ID), service.ErrNotReader},
+			{"cashier A issues B's bill", issueErr(ctx, cashierA, b.ID), service.ErrNotReader},
+			{"clerk submits", submitErr(ctx, clerk, sample(bill.Outpatient, bureau, "C", 1)), service.ErrWrongRole},
+			{"cashier approves", approveErr(ctx, cashierA, a.ID), service.ErrWrongRole},
+			{"cashier A submits for B", submitErr(ctx, cashierA, sample(bill.Outpatient, hospitalB, "X", 1)), service.ErrNotReader},
+			{"unknown bill", fetchErr(ctx, clerk, bill.ID(hospitalA, "no-such-serial")), service.ErrNotFound},
+			{"invalid bill", submitErr(ctx, cashierA, &bill.Bill{OrgCode: hospitalA, Serial: "bad"}), service.ErrInvalid},
+			{"issue before approval", issueErr(ctx, cashierA, a.ID), service.ErrBadState},
+		} {
+			if !errors.Is(c.err, c.want) {
+				t.Errorf("%s: %v, want %v", c.name, c.err, c.want)
+			}
+		}
+		for _, id := range []string{a.ID, b.ID} {
+			v, err := clerk.Fetch(ctx, id)
+			if err != nil || v.Bill == nil {
+				t.Errorf("bureau reads %s: %v", id, err)
+			}
+		}
+		if _, err := cashierA2.Fetch(ctx, a.ID); err != nil {
+			t.Errorf("a second cashier of A reads A's bill: %v", err)
+		}
+	})
+
+	t.Run("idempotent submit", func(t *testing.T) {
+		again, err := cashierA.Submit(ctx, a.Bill, nil)
+		if err != nil || again.ID != a.ID || !again.Existed || again.Record.Revision != 1 {
+			t.Fatalf("submit again: %v, existed %v", err, again != nil && again.Existed)
+		}
+	})
+
+	held := sample(bill.Outpatient, hospitalA, "big", 1)
+	held.Items[0].Price = 6_000_000
+	held.Items[0].Amount = held.Items[0].Quantity.Times(held.Items[0].Price)
+	held.Total = held.Items[0].Amount
+	held.Payment = bill.Payment{Cash: held.Total, SelfPay: held.Total}
+	if _, err := cashierA.Submit(ctx, held, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("queue and auto-review", func(t *testing.T) {
+		page, err := clerk.Queue(ctx, 0, 0)
+		if err != nil || len(page.Bills) != 3 {
+			t.Fatalf("queue: %d bills, %v", len(page.Bills), err)
+		}
+		rep, err := clerk.AutoReview(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Approved != 2 || len(rep.Held) != 1 || len(rep.Failed) != 0 {
+			t.Fatalf("auto review: approved %d, held %d, failed %v", rep.Approved, len(rep.Held), rep.Failed)
+		}
+		r := rep.Held[0]
+		if r.ID != bill.ID(hospitalA, held.Serial) || r.Passed() || failed(r) != "amount" {
+			t.Fatalf("held %s for %q", r.ID, failed(r))
+		}
+		if _, err := clerk.Reject(ctx, r.ID, "金额异常，请核对", nil); err != nil {
+			t.Fatal(err)
+		}
+		page, err = clerk.Queue(ctx, 0, 0)
+		if err != nil || len(page.Bills) != 0 {
+			t.Fatalf("queue after review: %d bills, %v", len(page.Bills), err)
+		}
+	})
+
+	var issued *service.View
+	t.Run("issue and fetch", func(t *testing.T) {
+		if issued, err = cashierA.Issue(ctx, a.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		if issued.Record.Status != ledger.StatusIssued || len(issued.Bill.Number) != 10 || len(issued.Bill.CheckCode) != 6 {
+			t.Fatalf("issued: %s %q %q", issued.Record.Status, issued.Bill.Number, issued.Bill.CheckCode)
+		}
+		for _, fetch := range []func() (*service.View, error){
+			func() (*service.View, error) { return cashierA.Fetch(ctx, a.ID) },
+			func() (*service.View, error) { return clerk.FetchNumber(ctx, issued.Bill.Code, issued.Bill.Number) },
+			func() (*service.View, error) { return cashierA.FetchSerial(ctx, hospitalA, issued.Bill.Serial) },
+		} {
+			v, err := fetch()
+			if err != nil || v.Bill.Number != issued.Bill.Number || v.Verified.SignedPercent != 100 || len(v.Record.Events) != 3 {
+				t.Errorf("fetch: %v", err)
+			}
+		}
+	})
+
+	t.Run("pdf", func(t *testing.T) {
+		dir := t.TempDir()
+		pdf := filepath.Join(dir, "bill.pdf")
+		var buf bytes.Buffer
+		if _, err := cashierA.Render(ctx, &buf, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(pdf, buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		text, err := exec.Command("pdftotext", pdf, "-").Output()
+		if err != nil || !strings.Contains(string(text), issued.Bill.Number) {
+			t.Fatalf("pdftotext: %v; number %s not in:\n%s", err, issued.Bill.Number, text)
+		}
+		if out, err := exec.Command("pdfdetach", "-saveall", "-o", dir, pdf).CombinedOutput(); err != nil {
+			t.Fatalf("pdfdetach: %v: %s", err, out)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, render.AttachmentName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bundle, err := service.ParseBundle(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := service.VerifyBundle(bundle, chainID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Bill.Number != issued.Bill.Number || v.Record.Status != ledger.StatusIssued {
+			t.Errorf("bundle proves %s %s", v.Bill.Number, v.Record.Status)
+		}
+		for _, c := range []struct {
+			name   string
+			tamper func(b *service.Bundle)
+			chain  string
+			vals   []byte
+		}{
+			{"bill", func(b *service.Bundle) { b.Bill = bytes.Replace(b.Bill, []byte(`"total":"`), []byte(`"total":"1`), 1) }, chainID, nil},
+			{"record", func(b *service.Bundle) { b.Record[len(b.Record)-1] ^= 1 }, chainID, nil},
+			{"salt", func(b *service.Bundle) { b.Salt[0] ^= 1 }, chainID, nil},
+			{"height", func(b *service.Bundle) { b.Height-- }, chainID, nil},
+			{"proof", func(b *service.Bundle) { b.Proof[len(b.Proof)/2] ^= 1 }, chainID, nil},
+			{"header", func(b *service.Bundle) { b.SignedHeader[len(b.SignedHeader)/3] ^= 1 }, chainID, nil},
+			{"chain", func(*service.Bundle) {}, "other-chain", nil},
+			{"untrusted validators", func(*service.Bundle) {}, chainID, make([]byte, 32)},
+		} {
+			tampered, err := service.ParseBundle(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.tamper(tampered)
+			if _, err := service.VerifyBundle(tampered, c.chain, c.vals); !errors.Is(err, service.ErrVerification) {
+				t.Errorf("tampered %s: %v, want ErrVerification", c.name, err)
+			}
+		}
+	})
+
+	t.Run("reverse", func(t *testing.T) {
+		red, err := cashierA.Reverse(ctx, a.ID, "患者退费", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orig, err := cashierA.Fetch(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case orig.Record.Status != ledger.StatusReversed || orig.Record.ReversedBy != red.ID:
+			t.Errorf("original: %s, reversed by %q", orig.Record.Status, orig.Record.ReversedBy)
+		case red.Record.Status != ledger.StatusIssued || red.Record.RedOf != a.ID || red.Bill.Red == nil:
+			t.Errorf("red bill: %s, red of %q", red.Record.Status, red.Record.RedOf)
+		case red.Bill.Total != -orig.Bill.Total || red.Bill.Serial != orig.Bill.Serial+"-R" || red.Bill.Number == "":
+			t.Errorf("red bill: total %s serial %q number %q", red.Bill.Total, red.Bill.Serial, red.Bill.Number)
+		}
+		if _, err := cashierA.Render(ctx, new(bytes.Buffer), red.ID); err != nil {
+			t.Errorf("render red bill: %v", err)
+		}
+	})
+
+	t.Run("withdraw", func(t *testing.T) {
+		if _, err := cashierA.Withdraw(ctx, a.ID, "重复收费", nil); !errors.Is(err, service.ErrBadState) {
+			t.Errorf("withdraw a reversed bill: %v", err)
+		}
+		v, err := cashierB.Withdraw(ctx, b.ID, "录入错误", nil)
+		if err != nil || v.Record.Status != ledger.StatusWithdrawn {
+			t.Fatalf("withdraw an approved bill: %v", err)
+		}
+	})
+
+	t.Run("rotation", func(t *testing.T) {
+		members := []ed25519.PublicKey{w.ids["cashierA"].PublicKey()}
+		if _, err := cashierA2.RotateOrgKey(ctx, hospitalA, members, nil); !errors.Is(err, service.ErrInvalid) {
+			t.Errorf("rotation leaving out its signer: %v", err)
+		}
+		epoch, err := admin.RotateOrgKey(ctx, hospitalA, members, nil)
+		if err != nil || epoch != 2 {
+			t.Fatalf("rotate: epoch %d, %v", epoch, err)
+		}
+		after, err := cashierA.Submit(ctx, sample(bill.Outpatient, hospitalA, "after", 3), nil)
+		if err != nil || after.Bill == nil {
+			t.Fatalf("submit after rotation: %v", err)
+		}
+		if _, err := cashierA2.Fetch(ctx, after.ID); !errors.Is(err, service.ErrNotReader) {
+			t.Errorf("revoked member reads a new bill: %v", err)
+		}
+		if _, err := cashierA2.Fetch(ctx, a.ID); err != nil {
+			t.Errorf("revoked member reads an old bill: %v", err)
+		}
+		if _, err := clerk.Fetch(ctx, after.ID); err != nil {
+			t.Errorf("bureau reads a new bill: %v", err)
+		}
+		if err := cashierA.GrantOrgKey(ctx, w.ids["cashierA2"].PublicKey(), nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cashierA2.Fetch(ctx, after.ID); err != nil {
+			t.Errorf("member granted again reads the new bill: %v", err)
+		}
+	})
+
+	t.Run("batch", func(t *testing.T) {
+		bills := []*bill.Bill{
+			sample(bill.Outpatient, hospitalA, "batch", 2),
+			{OrgCode: hospitalA, Serial: "broken"},
+			nil,
+			sample(bill.Inpatient, hospitalA, "batch", 7),
+		}
+		res := cashierA.SubmitBatch(ctx, bills, nil)
+		for i, r := range res {
+			bad := i == 1 || i == 2
+			if r.Index != i || (r.Err != nil) != bad || (r.View == nil) != bad {
+				t.Errorf("result %d: %+v", i, r)
+			}
+		}
+	})
+
+	t.Run("network down", func(t *testing.T) {
+		nf := w.net.File()
+		if err := w.node.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		_, err := service.Connect(ctx, service.Options{Network: nf, Dir: t.TempDir(), Timeout: 2 * time.Second})
+		if !errors.Is(err, service.ErrNetworkDown) {
+			t.Errorf("connect with every node down: %v", err)
+		}
+	})
+}
+
+func fetchErr(ctx context.Context, d *service.Desk, id string) error {
+	_, err := d.Fetch(ctx, id)
+	return err
+}
+
+func issueErr(ctx context.Context, d *service.Desk, id string) error {
+	_, err := d.Issue(ctx, id, nil)
+	return err
+}
+
+func submitErr(ctx context.Context, d *service.Desk, b *bill.Bill) error {
+	_, err := d.Submit(ctx, b, nil)
+	return err
+}
+
+func approveErr(ctx context.Context, d *service.Desk, id string) error {
+	_, err := d.Approve(ctx, id, nil)
+	return err
+}
+
+// failed names the rules a review failed.
+func failed(r *service.Review) string {
+	var names []string
+	for _, c := range r.Checks {
+		if !c.OK {
+			names = append(names, c.Rule)
+		}
+	}
+	return strings.Join(names, ",")
+}
