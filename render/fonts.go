@@ -62,7 +62,8 @@ func loadBundled() *bundledFont {
 
 // formRunes finds the characters the form prints by drawing every kind of bill in every
 // state once, with the whole face, and noting what went through the writer. So the subset
-// never lacks a label, and no list of labels has to be kept by hand.
+// never lacks a label, and no list of labels has to be kept by hand. The bills have "x" in
+// every field: field characters are added per bill.
 func (bf *bundledFont) formRunes() []rune {
 	var seen runeSet
 	for r := rune(0x20); r < 0x7f; r++ {
@@ -70,20 +71,18 @@ func (bf *bundledFont) formRunes() []rune {
 	}
 	seen.add('…') // a cut cell
 	pdf := newPDF(assets.Font())
-	day := time.Date(2026, 1, 2, 3, 4, 5, 0, chinaTime)
-	proof := Options{Proof: &Proof{TxHash: "00", Height: 1}, Attachment: []byte("{}")}
+	proof := Options{Proof: &Proof{TxHash: "x", Height: 1}, Attachment: []byte("{}")}
 	type run struct {
 		b *bill.Bill
 		o Options
 	}
 	for _, kind := range []bill.Kind{bill.Outpatient, bill.Inpatient} {
-		b := bill.Sample(kind, "org", "1", rowsPerPage, day)
-		b.Number, b.CheckCode, b.IssuedAt = "1", "a", day
-		red := b.Reversal("2", "退费", day)
-		red.Number = "2"
+		b := formBill(kind)
+		red := *b
+		red.Red = &bill.RedLink{OriginalID: "x", OriginalCode: "x", OriginalNumber: "x", Reason: "x"}
 		draft := *b
 		draft.Number = ""
-		runs := []run{{b, Options{}}, {red, proof}, {&draft, Options{}}}
+		runs := []run{{b, Options{}}, {&red, proof}, {&draft, Options{}}}
 		for st := Issued; st <= Exchanged; st++ {
 			o := proof
 			o.Status = st
@@ -96,6 +95,24 @@ func (bf *bundledFont) formRunes() []rune {
 		}
 	}
 	return setRunes(&seen)
+}
+
+// formBill is a bill of the kind with every field filled with x, so that every part of the
+// form is drawn.
+func formBill(kind bill.Kind) *bill.Bill {
+	const x = "x"
+	t := time.Date(2026, 1, 2, 3, 4, 5, 0, chinaTime)
+	day := bill.DateOf(t)
+	return &bill.Bill{
+		Kind: kind, Code: x, Number: x, CheckCode: x, IssuedAt: t, OrgCode: x, Serial: x, CreatedAt: t,
+		Payer: bill.Payer{Name: x, ID: x}, Payee: bill.Payee{Name: x, CreditCode: x}, IssuingPoint: x,
+		Items: []bill.Item{{Code: x, Name: x, Category: x, Unit: x, Remark: x, SelfPaid: 1}},
+		Medical: bill.Medical{
+			InstitutionType: x, Department: x, PatientNo: x, RecordNo: x, Sex: x, InsuranceType: x,
+			InsuranceNo: x, VisitDate: day, AdmissionDate: day, DischargeDate: day,
+		},
+		Remark: x, Cashier: x, Reviewer: x,
+	}
 }
 
 // setRunes lists the runes of s in order.
