@@ -254,8 +254,8 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 }
 
 func checkResponse(x *exec, err error) *abci.CheckTxResponse {
-	code, log, data := outcome(x, err)
-	return &abci.CheckTxResponse{Code: uint32(code), Log: log, Data: data, GasWanted: 1}
+	code, why, data := outcome(x, err)
+	return &abci.CheckTxResponse{Code: uint32(code), Log: why, Data: data, GasWanted: 1}
 }
 
 // outcome turns an execution into a result code, log and data.
@@ -356,8 +356,8 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 			}
 			x.st.mergeInto(block)
 		}
-		code, log, data := outcome(x, err)
-		res := &abci.ExecTxResult{Code: uint32(code), Log: log, Data: data, GasWanted: 1}
+		code, why, data := outcome(x, err)
+		res := &abci.ExecTxResult{Code: uint32(code), Log: why, Data: data, GasWanted: 1}
 		results[i] = res
 		var msgType MsgType
 		if tx != nil {
@@ -365,7 +365,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		}
 		a.metrics.TxResult(msgType, code)
 		if err != nil {
-			a.log.Debug("tx refused", "height", req.Height, "index", i, "log", log)
+			a.log.Debug("tx refused", "height", req.Height, "index", i, "log", why)
 			continue
 		}
 		res.GasUsed = 1

@@ -1,0 +1,45 @@
+package ledger_test
+
+import (
+	"context"
+	"testing"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"ebill/app/ledger"
+)
+
+// FuzzCheckTx feeds arbitrary bytes to DecodeTx and CheckTx: neither may panic or fail
+// with an error, and CheckTx calls the bytes malformed or oversize exactly when DecodeTx
+// refuses them.
+func FuzzCheckTx(f *testing.F) {
+	n := newNetwork()
+	c := newChain(f, "", n.genesis)
+	h, org := n.cashiers[0], n.hospitals[0]
+	sub := h.submission(org, "fuzz", 100, 64)
+	for _, m := range []ledger.Msg{
+		sub, n.clerk.approval(sub, 1), &ledger.Reject{ID: "0123456789abcdef0123456789abcdef", Revision: 1, Reason: "r"},
+		&ledger.Issue{ID: "0123456789abcdef0123456789abcdef"}, &ledger.Withdraw{ID: "0123456789abcdef0123456789abcdef"},
+		&ledger.Reverse{ID: "0123456789abcdef0123456789abcdef", Reason: "r", Red: *h.submission(org, "red", -100, 8)},
+		&ledger.RegisterOrg{ID: "X", Name: "x", Kind: ledger.OrgHospital, Bureau: bureau, EncKey: []byte{1}},
+		&ledger.RegisterAccount{Pub: h.PublicKey(), EncKey: []byte{1}, Name: "n", Role: ledger.RoleCashier, Org: org},
+		&ledger.GrantOrgKey{Org: org, Member: h.PublicKey(), Epoch: 1, Wrapped: []byte{1}},
+		&ledger.RotateOrgKey{Org: org, EncKey: []byte{2}, Grants: []ledger.MemberGrant{{Member: h.PublicKey(), Wrapped: []byte{3}}}},
+		&ledger.AllocateSegment{Org: org, Code: "32060126", Start: 5000, End: 6000},
+	} {
+		f.Add(h.tx(f, m))
+	}
+	f.Add([]byte{})
+	f.Add(make([]byte, 64))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, decodeErr := ledger.DecodeTx(b)
+		res, err := c.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: b, Type: abci.CHECK_TX_TYPE_CHECK})
+		if err != nil {
+			t.Fatalf("CheckTx error: %v", err)
+		}
+		code := ledger.Code(res.Code)
+		if stateless := code == ledger.CodeMalformed || code == ledger.CodeOversize; stateless != (decodeErr != nil) {
+			t.Fatalf("CheckTx code %s, DecodeTx error %v", code, decodeErr)
+		}
+	})
+}

@@ -1,0 +1,86 @@
+package ledger
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestSequenceWindow(t *testing.T) {
+	tests := []struct {
+		name string
+		used []uint64 // accepted in this order
+		try  uint64
+		want bool
+	}{
+		{"zero is never fresh", nil, 0, false},
+		{"first", nil, 1, true},
+		{"next", []uint64{1}, 2, true},
+		{"repeat", []uint64{1}, 1, false},
+		{"gap below the top", []uint64{1, 5}, 3, true},
+		{"used below the top", []uint64{1, 5, 3}, 3, false},
+		{"127 below the top", []uint64{200}, 73, true},
+		{"128 below the top", []uint64{200}, 72, false},
+		{"jump of 64 keeps the old bit", []uint64{10, 74}, 10, false},
+		{"jump of 63 keeps the old bit", []uint64{10, 73}, 10, false},
+		{"jump of 100 keeps the old bit", []uint64{10, 110}, 10, false},
+		{"jump of 100 leaves others fresh", []uint64{10, 110}, 11, true},
+		{"jump past the window forgets", []uint64{10, 300}, 200, true},
+		{"far future", []uint64{10}, 1 << 40, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var a Account
+			for _, s := range tc.used {
+				if !seqFresh(&a, s) {
+					t.Fatalf("setup: %d not fresh", s)
+				}
+				useSeq(&a, s)
+			}
+			if got := seqFresh(&a, tc.try); got != tc.want {
+				t.Errorf("seqFresh(%d) after %v = %v, want %v", tc.try, tc.used, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestRecordRoundTrip checks that every record decodes to what was encoded, and that the
+// decoders refuse every truncation and a trailing byte.
+func TestRecordRoundTrip(t *testing.T) {
+	pub := make([]byte, 32)
+	pub[0] = 7
+	at := time.Date(2026, 1, 5, 1, 2, 3, 4, time.UTC)
+	records := []struct {
+		value  any
+		decode func([]byte) (any, error)
+	}{
+		{&Account{Pub: pub, EncKey: []byte{1}, Name: "王", Role: RoleCashier, Org: "H1", Seq: 300, Window: [2]uint64{5, 1 << 63}},
+			func(b []byte) (any, error) { v, err := DecodeAccount(b); return &v, err }},
+		{&Org{ID: "H1", Name: "医院", Kind: OrgHospital, Bureau: "B", EncKey: []byte{2}, KeyEpoch: 3, Bills: 9, Queued: 1},
+			func(b []byte) (any, error) { v, err := DecodeOrg(b); return &v, err }},
+		{&Grant{Org: "H1", Member: pub, Epoch: 2, Wrapped: []byte{3}, By: pub, Height: 5},
+			func(b []byte) (any, error) { v, err := DecodeGrant(b); return &v, err }},
+		{&Segment{Org: "H1", Code: "32060126", Start: 1, End: 9, Next: 4},
+			func(b []byte) (any, error) { v, err := DecodeSegment(b); return &v, err }},
+		{&Bill{ID: "0123456789abcdef0123456789abcdef", Kind: "outpatient", Org: "H1", Serial: "S", Code: "32060126",
+			Total: -5, Created: at, Cashier: pub, CashierSig: make([]byte, 64), Status: StatusIssued, Revision: 2,
+			Number: "0000000001", CheckCode: "abcdef", IssuedAt: at, RedOf: "r", Reviewer: pub, ReviewSig: make([]byte, 64),
+			Reason: "因", QueueSeq: 0, Events: []Event{{Type: EventIssued, Height: 3, Time: at, Actor: pub, Note: "n"}}},
+			func(b []byte) (any, error) { v, err := DecodeBill(b); return &v, err }},
+	}
+	for _, r := range records {
+		enc := r.value.(interface{ encode() []byte }).encode()
+		got, err := r.decode(enc)
+		if err != nil || !reflect.DeepEqual(got, r.value) {
+			t.Errorf("%T: round trip = %+v, %v", r.value, got, err)
+		}
+		for i := range enc {
+			if _, err := r.decode(enc[:i]); err == nil {
+				t.Errorf("%T: truncation to %d bytes decodes", r.value, i)
+			}
+		}
+		if _, err := r.decode(append(enc, 0)); err == nil {
+			t.Errorf("%T: trailing byte decodes", r.value)
+		}
+	}
+}
