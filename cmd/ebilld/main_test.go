@@ -403,4 +403,9 @@ func TestFourValidators(t *testing.T) {
 	if f.Primary != rpcs[0] || strings.Join(f.Witnesses, " ") != strings.Join(rpcs[1:], " ") {
 		t.Errorf("network file names primary %s, witnesses %v; want %s, %v", f.Primary, f.Witnesses, rpcs[0], rpcs[1:])
 	}
+
+	// SIGTERM is the orderly way out: ebilld stops the node and exits 0.
+	if err := procs[2].Stop(30 * time.Second); err != nil {
+		t.Errorf("node2 on SIGTERM: %v\n%s", err, procs[2].Tail(3000))
+	}
 }
