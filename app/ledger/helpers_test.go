@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -48,10 +49,10 @@ var created = time.Date(2026, 1, 5, 8, 30, 0, 0, time.FixedZone("CST", 8*3600))
 
 // submission is a bill as a cashier of org would submit it, with a payload of n bytes.
 func (a *actor) submission(org, serial string, total bill.Money, n int) *ledger.SubmitBill {
+	// Sealed payloads are incompressible: fill with a stream seeded by the serial.
 	payload := make([]byte, n)
-	for i := range payload {
-		payload[i] = byte(i*7 + len(serial))
-	}
+	seed := sha256.Sum256([]byte(org + "/" + serial))
+	rand.NewChaCha8(seed).Read(payload)
 	m := &ledger.SubmitBill{Kind: bill.Outpatient, Org: org, Serial: serial, Code: "32060126",
 		Total: total, Created: created, Commitment: bill.Commitment([]byte(serial), payload), Payload: payload}
 	d := bill.IdentityDigest(m.Kind, m.Org, m.Serial, m.Created, m.Commitment)
