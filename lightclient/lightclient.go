@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -147,10 +148,14 @@ type Client struct {
 	lastErr error
 	// head is the latest verified header; headAt is when an update last confirmed it
 	// (zero until the first update succeeds).
-	head     *types.LightBlock
-	headAt   time.Time
-	evidence []reportedEvidence
-	signed   signedCache
+	head   *types.LightBlock
+	headAt time.Time
+	// primary and witnesses are the light client's providers as of the last update: asking
+	// the light client may wait for its verification to finish.
+	primary   string
+	witnesses []string
+	evidence  []reportedEvidence
+	signed    signedCache
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -266,7 +271,22 @@ func (c *Client) start(ctx context.Context) error {
 		return fmt.Errorf("light node: read latest trusted header: %w", err)
 	}
 	c.head = lb
+	c.noteProviders()
 	return c.checkExpiry(lb)
+}
+
+// noteProviders records which providers the light client uses now; it may have promoted a
+// witness or dropped one. Call it with verifyMu held.
+func (c *Client) noteProviders() {
+	addr := func(p provider.Provider) string { return p.(*watchedProvider).addr }
+	primary := addr(c.lc.Primary())
+	var witnesses []string
+	for _, w := range c.lc.Witnesses() {
+		witnesses = append(witnesses, addr(w))
+	}
+	c.mu.Lock()
+	c.primary, c.witnesses = primary, witnesses
+	c.mu.Unlock()
 }
 
 // keepHeaders is how many verified headers the store keeps (at least).
@@ -370,6 +390,7 @@ func (c *Client) update(ctx context.Context) (*types.LightBlock, error) {
 		return nil, err
 	}
 	_, err := c.lc.Update(ctx, c.now())
+	c.noteProviders()
 	if err != nil {
 		err = c.classify(err)
 	} else {
@@ -430,16 +451,8 @@ func isTransport(err error) bool {
 func (c *Client) Status() Status {
 	c.mu.Lock()
 	fatal, lastErr, lb, updated := c.fatal, c.lastErr, c.head, !c.headAt.IsZero()
+	st := Status{State: StateSyncing, Err: lastErr, Primary: c.primary, Witnesses: slices.Clone(c.witnesses)}
 	c.mu.Unlock()
-	st := Status{State: StateSyncing, Err: lastErr}
-	if p, ok := c.lc.Primary().(*watchedProvider); ok {
-		st.Primary = p.addr
-	}
-	for _, w := range c.lc.Witnesses() {
-		if p, ok := w.(*watchedProvider); ok {
-			st.Witnesses = append(st.Witnesses, p.addr)
-		}
-	}
 	switch {
 	case fatal != nil:
 		st.State, st.Err = StateAttack, fatal

@@ -131,8 +131,11 @@ func (c *Client) lightBlockAt(ctx context.Context, height int64) (*types.LightBl
 // held to its answer: a refused answer is not retried elsewhere, so a lie is reported.
 func (c *Client) eachNode(ctx context.Context, call func(rpcclient.Client) error) error {
 	order := c.order
-	if p, ok := c.lc.Primary().(*watchedProvider); ok && p.addr != order[0] {
-		order = append([]string{p.addr}, order...)
+	c.mu.Lock()
+	primary := c.primary
+	c.mu.Unlock()
+	if primary != order[0] {
+		order = append([]string{primary}, order...)
 	}
 	var errs []error
 	for i, addr := range order {
