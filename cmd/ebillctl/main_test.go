@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -13,6 +15,8 @@ import (
 
 	"ebill/app/bill"
 	"ebill/app/node"
+	"ebill/app/service"
+	"ebill/wallet"
 )
 
 func TestMain(m *testing.M) {
@@ -26,9 +30,16 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
+		Setup: func(env *testscript.Env) error {
+			env.Values[netKey{}] = &scriptNet{}
+			return nil
+		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
 			"exits":      cmdExits,
 			"samplebill": cmdSampleBill,
+			"billid":     cmdBillID,
+			"startnet":   cmdStartNet,
+			"stopnet":    cmdStopNet,
 		},
 	})
 }
@@ -74,4 +85,56 @@ func cmdSampleBill(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Check(b.Encode(f))
 	ts.Check(f.Close())
+}
+
+// cmdBillID sets VAR to the ledger id of a bill: `billid ORG SERIAL VAR`.
+func cmdBillID(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: billid ORG SERIAL VAR")
+	}
+	ts.Setenv(args[2], bill.ID(args[0], args[1]))
+}
+
+// netKey holds a script's *scriptNet among its testscript values.
+type netKey struct{}
+
+// scriptNet is the embedded network a script started, if any.
+type scriptNet struct{ net *service.Network }
+
+func netOf(ts *testscript.TestScript) *scriptNet { return ts.Value(netKey{}).(*scriptNet) }
+
+// cmdStartNet starts the embedded demo network in DIR inside the test process, so that it
+// outlives each ebillctl run of the script: DIR/network.json describes it and the demo
+// identities are in the file store DIR/demo-keys under $EBILL_PASSPHRASE.
+func cmdStartNet(ts *testscript.TestScript, neg bool, args []string) {
+	sn := netOf(ts)
+	if neg || len(args) != 1 || sn.net != nil {
+		ts.Fatalf("usage: startnet DIR (once per script)")
+	}
+	dir := ts.MkAbs(args[0])
+	store, err := wallet.NewFileStore(filepath.Join(dir, "demo-keys"), []byte(ts.Getenv("EBILL_PASSPHRASE")))
+	ts.Check(err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sn.net, err = service.StartEmbedded(ctx, dir, store)
+	ts.Check(err)
+	ts.Defer(func() { sn.stop() })
+}
+
+// cmdStopNet stops the script's network: what a desk sees when the ledger is down.
+func cmdStopNet(ts *testscript.TestScript, neg bool, args []string) {
+	sn := netOf(ts)
+	if neg || len(args) != 0 || sn.net == nil {
+		ts.Fatalf("usage: stopnet, after startnet")
+	}
+	ts.Check(sn.stop())
+}
+
+func (sn *scriptNet) stop() error {
+	if sn.net == nil {
+		return nil
+	}
+	net := sn.net
+	sn.net = nil
+	return net.Close()
 }
