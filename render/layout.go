@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
+	"github.com/boombuler/barcode"
 
 	"ebill/app/bill"
 )
@@ -74,6 +75,7 @@ type doc struct {
 	valueColour  [3]int // red on a red bill
 	hospitalName string
 	bureauName   string
+	qr           barcode.Barcode // encoded with the first page
 }
 
 // newPDF is an empty document with the bundled font (or a subset of it) as ttf.
@@ -168,8 +170,17 @@ func (d *doc) header() {
 		d.ink(formBlue)
 		d.font(7)
 		d.cell(x0+2, 7, 24, 24, "预览 无二维码", center)
-	} else if err := drawQR(p, QRPayload(d.b, d.o.QRSignature), x0+2, 7, 24); err != nil {
-		p.SetError(err)
+	} else {
+		if d.qr == nil {
+			// Once per bill, not per page: encoding tries eight masks.
+			code, err := encodeQR(QRPayload(d.b, d.o.QRSignature))
+			if err != nil {
+				p.SetError(err)
+				return
+			}
+			d.qr = code
+		}
+		drawQR(p, d.qr, x0+2, 7, 24)
 	}
 
 	d.bureauSeal(d.bureauName, pageW/2, 12.5, 17, 10)

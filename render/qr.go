@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
+	"github.com/boombuler/barcode"
 	"github.com/boombuler/barcode/qr"
 
 	"ebill/app/bill"
@@ -72,13 +73,19 @@ func checkSignature(sig string) error {
 	return nil
 }
 
-// drawQR draws payload as a QR code of side size mm at (x, y), each run of dark modules in a
-// row as one vector rectangle: sharp at any zoom and printer, and a few hundred bytes.
-func drawQR(pdf *fpdf.Fpdf, payload string, x, y, size float64) error {
+// encodeQR is the QR code of payload, at error correction level M (15%: a crease or a
+// stamp does not spoil it).
+func encodeQR(payload string) (barcode.Barcode, error) {
 	code, err := qr.Encode(payload, qr.M, qr.Auto)
 	if err != nil {
-		return fmt.Errorf("qr code: %w", err)
+		return nil, fmt.Errorf("qr code of %q: %w", payload, err)
 	}
+	return code, nil
+}
+
+// drawQR draws code with side size mm at (x, y), each run of dark modules in a row as one
+// vector rectangle: sharp at any zoom and printer, and a few hundred bytes.
+func drawQR(pdf *fpdf.Fpdf, code barcode.Barcode, x, y, size float64) {
 	n := code.Bounds().Dx()
 	m := size / float64(n)
 	dark := func(i, j int) bool {
@@ -100,5 +107,4 @@ func drawQR(pdf *fpdf.Fpdf, payload string, x, y, size float64) error {
 			pdf.Rect(x+float64(start)*m, y+float64(j)*m, float64(i-start)*m, m+0.02, "F")
 		}
 	}
-	return nil
 }

@@ -551,11 +551,15 @@ func BenchmarkRender(b *testing.B) {
 		b.Run(bb.name, func(b *testing.B) {
 			var buf bytes.Buffer
 			render.Render(&buf, bb.b, bb.o) // the font is prepared once per process, not per bill
+			cpu := cpuTime()
 			for b.Loop() {
 				buf.Reset()
 				if err := render.Render(&buf, bb.b, bb.o); err != nil {
 					b.Fatal(err)
 				}
+			}
+			if cpu := cpuTime() - cpu; cpu > 0 {
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 			}
 			b.ReportMetric(float64(buf.Len()), "pdf-bytes")
 		})
