@@ -31,24 +31,26 @@ var (
 	tint     = [3]int{239, 243, 249} // label cells
 )
 
-// column of the item table: title, width, alignment and the value of an item.
+// column of the item table: title, width, alignment, whether it is an amount (red on a red
+// bill) and the value of an item.
 type column struct {
 	title string
 	w     float64
 	align int
+	money bool
 	value func(it *bill.Item) string
 }
 
 var columns = []column{
-	{"项目编码", 30, left, func(it *bill.Item) string { return it.Code }},
-	{"项目名称", 52, left, func(it *bill.Item) string { return it.Name }},
-	{"类别", 20, center, func(it *bill.Item) string { return string(it.Category) }},
-	{"数量", 14, right, func(it *bill.Item) string { return it.Quantity.String() }},
-	{"单位", 12, center, func(it *bill.Item) string { return it.Unit }},
-	{"标准(元)", 20, right, func(it *bill.Item) string { return it.Price.String() }},
-	{"金额(元)", 22, right, func(it *bill.Item) string { return it.Amount.String() }},
-	{"自费(元)", 20, right, func(it *bill.Item) string { return moneyOrBlank(it.SelfPaid) }},
-	{"备注", 35, left, func(it *bill.Item) string { return it.Remark }},
+	{"项目编码", 30, left, false, func(it *bill.Item) string { return it.Code }},
+	{"项目名称", 52, left, false, func(it *bill.Item) string { return it.Name }},
+	{"类别", 20, center, false, func(it *bill.Item) string { return string(it.Category) }},
+	{"数量", 14, right, false, func(it *bill.Item) string { return it.Quantity.String() }},
+	{"单位", 12, center, false, func(it *bill.Item) string { return it.Unit }},
+	{"标准(元)", 20, right, false, func(it *bill.Item) string { return it.Price.String() }},
+	{"金额(元)", 22, right, true, func(it *bill.Item) string { return it.Amount.String() }},
+	{"自费(元)", 20, right, true, func(it *bill.Item) string { return moneyOrBlank(it.SelfPaid) }},
+	{"备注", 35, left, false, func(it *bill.Item) string { return it.Remark }},
 }
 
 func moneyOrBlank(m bill.Money) string {
@@ -317,14 +319,13 @@ func (d *doc) body(items []bill.Item) {
 			if i < len(items) {
 				s = c.value(&items[i])
 			}
-			if c.title == "金额(元)" || c.title == "自费(元)" {
+			if c.money {
 				d.amountCell(x, y, c.w, rowH, s, c.align)
 			} else {
 				d.valueCell(x, y, c.w, rowH, s, c.align)
 			}
 			x += c.w
 		}
-		// Item rows are lighter than the frame: a ruled table, not a grid of boxes.
 		y += rowH
 	}
 
@@ -337,10 +338,10 @@ func (d *doc) body(items []bill.Item) {
 	pm := &b.Payment
 	w4 := formW / 4
 	d.payRow(y, w4,
-		pair{"医保统筹基金支付", pm.Fund.String(), w4},
-		pair{"其他支付", pm.Other.String(), w4},
-		pair{"个人账户支付", pm.Account.String(), w4},
-		pair{"个人现金支付", pm.Cash.String(), w4})
+		pair{"医保统筹基金支付", pm.Fund.String(), 0},
+		pair{"其他支付", pm.Other.String(), 0},
+		pair{"个人账户支付", pm.Account.String(), 0},
+		pair{"个人现金支付", pm.Cash.String(), 0})
 	y += infoH
 	second := []pair{
 		{"个人自付", pm.SelfPay.String(), 0},
@@ -358,7 +359,7 @@ func (d *doc) body(items []bill.Item) {
 	d.remark(y)
 }
 
-// payRow is a row of money pairs of equal width w.
+// payRow is a row of money pairs, each w wide.
 func (d *doc) payRow(y, w float64, pairs ...pair) {
 	x := x0
 	for _, pr := range pairs {
@@ -432,23 +433,23 @@ func (d *doc) remark(y float64) {
 func (d *doc) footer(page int) {
 	b := d.b
 	y := boxTop + 3*infoH + headH + rowsPerPage*rowH + 3*infoH + remarkH + 1
-	label := func(x float64, l, v string) float64 {
+	// label draws "l v" from x, in w at most.
+	label := func(x, w float64, l, v string) {
 		d.ink(formBlue)
 		d.font(8)
 		lw := d.width(l)
 		d.cell(x-pad, y, lw+2*pad, 6, l, left)
 		d.ink([3]int{})
 		d.font(8.5)
-		d.cell(x+lw-pad, y, 120, 6, v, left)
-		return lw
+		d.cell(x+lw-pad, y, w-lw, 6, v, left)
 	}
 	payee := b.Payee.Name
 	if b.Payee.CreditCode != "" {
 		payee += "（" + b.Payee.CreditCode + "）"
 	}
-	label(x0, "收款单位（章）：", payee)
-	label(150, "复核人：", b.Reviewer)
-	label(192, "收款人：", b.Cashier)
+	label(x0, 140-x0, "收款单位（章）：", payee)
+	label(150, 40, "复核人：", b.Reviewer)
+	label(192, x1-192, "收款人：", b.Cashier)
 
 	if !d.draft {
 		// Over the payee's name like a pressed seal, clear of the red link and the proof.
