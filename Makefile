@@ -1,5 +1,5 @@
 # ebill — every target installs what it needs (scripts/deps.sh) and only what is missing.
-.PHONY: deps build test fuzz
+.PHONY: deps build test fuzz demo
 
 deps:
 	@scripts/deps.sh
@@ -12,3 +12,6 @@ test: deps
 
 fuzz: deps
 	scripts/fuzz.sh $(or $(FUZZTIME),1m)
+
+demo: deps
+	go run ./cmd/ebillctl demo --dir demo
