@@ -111,7 +111,7 @@ func Start(ctx context.Context, home string, opts Options) (*Node, error) {
 		app:     app,
 		txIndex: dbs.get("tx_index"),
 		home:    home,
-		rpcAddr: "http://" + strings.TrimPrefix(c.RPC.ListenAddress, "tcp://"),
+		rpcAddr: clientAddr(c.RPC.ListenAddress),
 	}, nil
 }
 
@@ -247,7 +247,21 @@ func resolvePort(laddr string) (string, error) {
 	return "tcp://" + l.Addr().String(), nil
 }
 
-// dbTracker remembers the databases CometBFT opens: it closes all but the tx index itself.
+// clientAddr is the URL a local client reaches a tcp://host:port listener at: a node
+// listening on every interface is reached on loopback.
+func clientAddr(laddr string) string {
+	host, port, err := net.SplitHostPort(strings.TrimPrefix(laddr, "tcp://"))
+	if err != nil {
+		return "http://" + strings.TrimPrefix(laddr, "tcp://")
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// dbTracker remembers the databases CometBFT opens. A stopping node closes all but the
+// tx index; a node that never started closes none.
 type dbTracker struct {
 	mu  sync.Mutex
 	dbs map[string]dbm.DB
