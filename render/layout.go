@@ -129,8 +129,9 @@ func (d *doc) metadata() {
 	p.SetCreator("ebill", true)
 	p.SetProducer("ebill", true)
 	p.SetKeywords("e-bill "+id, true)
-	t := billTime(d.b)
-	if t.IsZero() || t.Year() < 1 {
+	// UTC: fpdf writes the date without an offset, which readers take for UTC.
+	t := billTime(d.b).UTC()
+	if t.IsZero() {
 		t = time.Unix(0, 0).UTC() // never "now": the bytes must not depend on the clock
 	}
 	p.SetCreationDate(t)

@@ -614,3 +614,31 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestMetadata(t *testing.T) {
+	for _, s := range samples(t) {
+		t.Run(s.name, func(t *testing.T) {
+			p := writeTemp(t, "bill.pdf", renderPDF(t, s.b, s.o))
+			info := string(poppler(t, "pdfinfo", "-isodates", p))
+			at := s.b.IssuedAt
+			if at.IsZero() {
+				at = s.b.CreatedAt
+			}
+			want := []string{
+				"Subject:         " + bill.ID(s.b.OrgCode, s.b.Serial) + "\n",
+				"Creator:         ebill\n",
+				"CreationDate:    " + at.UTC().Format("2006-01-02T15:04:05Z") + "\n",
+				"Title:           " + s.o.Province + "医疗",
+				"Page size:       683.15 x 396.85 pts", // 241 × 140 mm
+			}
+			if s.b.Number != "" {
+				want = append(want, s.b.Code+" "+s.b.Number+"\n")
+			}
+			for _, w := range want {
+				if !strings.Contains(info, w) {
+					t.Errorf("pdfinfo lacks %q:\n%s", w, info)
+				}
+			}
+		})
+	}
+}
