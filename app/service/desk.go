@@ -22,7 +22,9 @@ type Account struct {
 	Role    ledger.Role
 	Org     string
 	OrgName string
-	Bureau  string // for a hospital member: the bureau that reviews the org's bills
+	// OrgCredit is the org's 统一社会信用代码, which a hospital's bills carry as the payee's.
+	OrgCredit string
+	Bureau    string // for a hospital member: the bureau that reviews the org's bills
 }
 
 // Desk is one identity at work on a Network. Its methods are safe for concurrent use.
@@ -54,7 +56,7 @@ func (n *Network) As(ctx context.Context, id *wallet.Identity) (*Desk, error) {
 	d := &Desk{
 		net: n, id: id,
 		acct: Account{Name: a.Name, Address: wallet.Address(id.PublicKey()), Role: a.Role,
-			Org: a.Org, OrgName: o.Name, Bureau: o.Bureau},
+			Org: a.Org, OrgName: o.Name, OrgCredit: o.CreditCode, Bureau: o.Bureau},
 		bureaus: map[string]string{o.ID: o.Bureau},
 		seen:    map[[32]byte]string{},
 	}
