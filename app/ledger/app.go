@@ -158,6 +158,9 @@ func (a *App) Info(context.Context, *abci.InfoRequest) (*abci.InfoResponse, erro
 func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.InitChainResponse, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if v, err := a.tree.GetLatestVersion(); err != nil || v > 0 {
+		return nil, fmt.Errorf("init chain: state already at height %d (%v)", v, err)
+	}
 	g, err := ParseGenesis(req.AppStateBytes)
 	if err != nil {
 		return nil, err
