@@ -3,6 +3,8 @@ package node_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -62,6 +64,7 @@ func BenchmarkCommitBills(b *testing.B) {
 		}
 		txs[d] = append(txs[d], tx)
 	}
+	ledgerBefore, dataBefore := dirSize(b, filepath.Join(home, "data", "ledger")), dirSize(b, filepath.Join(home, "data"))
 	clients := make([]nodetest.RPC, desks)
 	for d := range clients {
 		if clients[d], err = nodetest.Client(n.RPCAddr()); err != nil {
@@ -101,7 +104,30 @@ func BenchmarkCommitBills(b *testing.B) {
 	// CPU time of the whole process (node and desks) per bill: on a shared machine the
 	// wall-clock rate depends on the neighbours, this much less.
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/bill")
+	// Disk per bill, once the databases are closed: the ledger's state alone, and the whole
+	// node (blocks, which hold every transaction, the tx index and consensus state too).
+	if err := n.Stop(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(dirSize(b, filepath.Join(home, "data", "ledger"))-ledgerBefore)/float64(b.N), "ledger-B/bill")
+	b.ReportMetric(float64(dirSize(b, filepath.Join(home, "data"))-dataBefore)/float64(b.N), "node-B/bill")
 
+}
+
+func dirSize(b *testing.B, dir string) int64 {
+	var size int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		size += info.Size()
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return size
 }
 
 func cpuTime(b *testing.B) time.Duration {
