@@ -444,22 +444,48 @@ func TestRareCharacters(t *testing.T) {
 		plain := *s.b
 		plain.Payer.Name = "王"
 		without := raster(t, renderPDF(t, &plain, o))
-		// The fallback glyph is inked right of 王 in the payer cell; nowhere else differs
-		// but the remark cell of item 3.
-		if bytes.Equal(with, without) {
-			t.Fatal("the fallback glyph left no ink on the page")
+		// The fallback glyphs (payer cell, remark of item 3) add dark ink, in the text's
+		// colour, not in whatever fill colour was current.
+		if d := dark(with) - dark(without); d < 20 {
+			t.Fatalf("the fallback glyphs add %d dark pixels, want a few dozen", d)
+		}
+	})
+	t.Run("NotInFallback", func(t *testing.T) {
+		o := s.o
+		o.FallbackFont = fallback // it has U+20000 only
+		c := b
+		c.Payer.Name = "王\U00020001"
+		err := render.Render(new(bytes.Buffer), &c, o)
+		if !errors.Is(err, render.ErrMissingGlyph) || !strings.Contains(err.Error(), "U+20001") ||
+			strings.Contains(err.Error(), "U+20000") {
+			t.Fatalf("Render = %v, want ErrMissingGlyph for U+20001 alone", err)
 		}
 	})
 }
 
+// raster is the page as a binary PGM (P5) at 100 dpi.
 func raster(t *testing.T, pdf []byte) []byte {
 	p := writeTemp(t, "bill.pdf", pdf)
-	poppler(t, "pdftoppm", "-r", "60", "-gray", "-singlefile", p, p)
+	poppler(t, "pdftoppm", "-r", "100", "-gray", "-singlefile", p, p)
 	data, err := os.ReadFile(p + ".pgm")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// dark counts the near-black pixels of a PGM raster (its header is three lines).
+func dark(pgm []byte) int {
+	for range 3 {
+		pgm = pgm[bytes.IndexByte(pgm, '\n')+1:]
+	}
+	n := 0
+	for _, v := range pgm {
+		if v < 80 {
+			n++
+		}
+	}
+	return n
 }
 
 func TestRenderErrors(t *testing.T) {

@@ -85,7 +85,12 @@ func (t *writer) text(x, y float64, s string) {
 				t.pdf.SetErrorf("render: character %q (%U) of %q is not in the font", r, r, s)
 				return
 			}
-			if err := t.fb.draw(t.pdf, r, x, y, t.size*ptMM); err != nil {
+			// Outlines are filled with the fill colour; text has its own.
+			fr, fg, fb := t.pdf.GetFillColor()
+			t.pdf.SetFillColor(t.pdf.GetTextColor())
+			err := t.fb.draw(t.pdf, r, x, y, t.size*ptMM)
+			t.pdf.SetFillColor(fr, fg, fb)
+			if err != nil {
 				t.pdf.SetError(err)
 				return
 			}

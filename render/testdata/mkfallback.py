@@ -1,5 +1,5 @@
 # Makes fallback.ttf: a tiny TrueType font with one glyph, for U+20000 (𠀀, CJK Extension B),
-# which the bundled font lacks. The glyph is a stand-in (a box with a cross), enough for the
+# which the bundled font lacks. The glyph is a stand-in (a box with a cross, its top-left quarter filled), enough for the
 # tests to see that the fallback path draws something. Run: /usr/bin/python3 mkfallback.py
 from fontTools.fontBuilder import FontBuilder
 from fontTools.pens.ttGlyphPen import TTGlyphPen
@@ -14,6 +14,7 @@ def box_cross():
     rect(820, -100, 900, 780)   # right bar
     rect(460, -100, 540, 780)   # vertical stroke
     rect(100, 300, 900, 380)    # horizontal stroke
+    rect(180, 380, 460, 700)    # a filled top-left quarter, so a flipped glyph shows
     return pen.glyph()
 
 fb = FontBuilder(1000, isTTF=True)
