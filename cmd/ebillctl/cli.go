@@ -30,6 +30,7 @@ type cli struct {
 	keystore string // "" until given: os, except for the demo
 	identity string
 	data     string // "" until given: see lightDir
+	timeout  time.Duration
 	json     bool
 }
 
@@ -51,6 +52,7 @@ func (c *cli) flags(name string) *flag.FlagSet {
 	fs.StringVar(&c.keystore, "keystore", c.keystore, "")
 	fs.StringVar(&c.identity, "identity", c.identity, "")
 	fs.StringVar(&c.data, "data", c.data, "")
+	fs.DurationVar(&c.timeout, "timeout", c.timeout, "")
 	fs.BoolVar(&c.json, "json", c.json, "")
 	return fs
 }

@@ -40,11 +40,7 @@ func (c *cli) connect(ctx context.Context) (*service.Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, err := service.Connect(ctx, service.Options{Network: nf, Dir: filepath.Join(dir, nf.ChainID)})
-	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", nf.ChainID, err)
-	}
-	return net, nil
+	return service.Connect(ctx, service.Options{Network: nf, Dir: filepath.Join(dir, nf.ChainID), Timeout: c.timeout})
 }
 
 // desk connects and acts as --identity. close releases the network.

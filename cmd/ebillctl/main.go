@@ -33,6 +33,8 @@ Global flags (accepted before or after the command):
                            terminal
   --identity NAME          the identity that signs; default $EBILL_IDENTITY
   --data DIR               the light node's verified headers; default <user cache>/ebill
+  --timeout D              give up a network step (a read, a broadcast) after D, e.g. 5s;
+                           default 15s
   --json                   print results as JSON
 
 Commands:

@@ -40,6 +40,7 @@ func TestScripts(t *testing.T) {
 			"billid":     cmdBillID,
 			"startnet":   cmdStartNet,
 			"stopnet":    cmdStopNet,
+			"falsetrust": cmdFalseTrust,
 		},
 	})
 }
@@ -137,4 +138,21 @@ func (sn *scriptNet) stop() error {
 	net := sn.net
 	sn.net = nil
 	return net.Close()
+}
+
+// cmdFalseTrust copies a network file with its trusted header hash altered, as a forged
+// network file would have it: `falsetrust IN OUT`.
+func cmdFalseTrust(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: falsetrust IN OUT")
+	}
+	f, err := os.Open(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	nf, err := node.ReadNetworkFile(f)
+	ts.Check(err)
+	h := []byte(nf.TrustHash)
+	h[0] ^= '0' ^ '1' // a hex digit still, but another one
+	nf.TrustHash = string(h)
+	ts.Check(node.WriteNetworkFileAtomic(ts.MkAbs(args[1]), nf))
 }
