@@ -56,7 +56,10 @@ type App struct {
 	tree   *iavl.MutableTree
 	closed bool
 
-	cmu       sync.RWMutex // guards the fields below
+	// cmu is held for reading while CheckTx or Query reads committed trees, and for writing
+	// while the working tree changes (IAVL's Set detaches the children of nodes that
+	// committed trees share, in place) and while the fields below change.
+	cmu       sync.RWMutex
 	chainID   string
 	committed *iavl.ImmutableTree // latest saved version; nil before the first Commit
 	genesis   *overlay            // the genesis state, for CheckTx before the first Commit
@@ -127,10 +130,8 @@ type nopMetrics struct{}
 func (nopMetrics) TxResult(MsgType, Code) {}
 func (nopMetrics) BillEvent(EventType)    {}
 
-// view returns the chain id and the latest committed version for readers.
+// view returns the chain id and the latest committed version; cmu must be held.
 func (a *App) view() (string, getter, int64) {
-	a.cmu.RLock()
-	defer a.cmu.RUnlock()
 	if a.committed == nil {
 		if a.genesis == nil {
 			return a.chainID, emptyStore{}, 0
@@ -186,6 +187,8 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 
 // flush writes a block's overlay into the working tree in key order.
 func (a *App) flush(block *overlay) error {
+	a.cmu.Lock()
+	defer a.cmu.Unlock()
 	for _, k := range block.sortedKeys() {
 		var err error
 		if v := block.writes[k]; v != nil {
@@ -246,6 +249,8 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	if sigOK {
 		a.seen.add(tx.Hash)
 	}
+	a.cmu.RLock()
+	defer a.cmu.RUnlock()
 	chainID, committed, height := a.view()
 	x, err := execute(committed, chainID, height+1, time.Time{}, tx, sigOK)
 	if code, ok := CodeOf(err); !ok {
@@ -417,6 +422,8 @@ func statusOrEmpty(s Status) string {
 func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.cmu.Lock()
+	defer a.cmu.Unlock()
 	_, version, err := a.tree.SaveVersion()
 	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
@@ -425,8 +432,6 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	if err != nil {
 		return nil, fmt.Errorf("commit: reopen version %d: %w", version, err)
 	}
-	a.cmu.Lock()
 	a.committed, a.genesis = imm, nil
-	a.cmu.Unlock()
 	return &abci.CommitResponse{}, nil
 }

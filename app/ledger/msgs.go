@@ -116,6 +116,9 @@ type SubmitBill struct {
 	Signature  []byte
 }
 
+// ID is the id the bill gets: bill.ID(Org, Serial).
+func (m *SubmitBill) ID() string { return bill.ID(m.Org, m.Serial) }
+
 // Withdraw takes back a bill that has not been issued (a cashier of its org).
 type Withdraw struct {
 	ID     string

@@ -100,6 +100,8 @@ func DecodeListPage(b []byte) (ListPage, error) {
 
 // Query answers QueryKey, QueryQueue and QueryBills at an explicit or the latest height.
 func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryResponse, error) {
+	a.cmu.RLock()
+	defer a.cmu.RUnlock()
 	tree, err := a.version(req.Height)
 	if err != nil {
 		return queryRefused(req, err), nil
@@ -138,11 +140,9 @@ func queryRefused(req *abci.QueryRequest, err error) *abci.QueryResponse {
 	return &abci.QueryResponse{Code: uint32(code), Log: err.Error(), Key: req.Data, Height: req.Height}
 }
 
-// version returns the committed tree at height h (0: latest).
+// version returns the committed tree at height h (0: latest); cmu must be held.
 func (a *App) version(h int64) (*iavl.ImmutableTree, error) {
-	a.cmu.RLock()
 	latest := a.committed
-	a.cmu.RUnlock()
 	switch {
 	case latest == nil:
 		return nil, refuse(CodeNotFound, "nothing committed yet")
@@ -151,7 +151,6 @@ func (a *App) version(h int64) (*iavl.ImmutableTree, error) {
 	case h < 0 || h > latest.Version():
 		return nil, refuse(CodeNotFound, "height %d is not committed; latest is %d", h, latest.Version())
 	}
-	// Versions are never deleted, so reading one alongside FinalizeBlock is safe.
 	t, err := a.tree.GetImmutable(h)
 	if err != nil {
 		return nil, fmt.Errorf("version %d: %w", h, err)
