@@ -1,0 +1,163 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image/png"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSummarise(t *testing.T) {
+	var d []time.Duration
+	for i := 100; i >= 1; i-- { // out of order on purpose
+		d = append(d, time.Duration(i)*time.Millisecond)
+	}
+	got := summarise(d)
+	want := Latency{N: 100, P50: 50, P90: 90, P99: 99, Max: 100}
+	if got != want {
+		t.Fatalf("summarise(1..100 ms) = %+v, want %+v", got, want)
+	}
+	if one := summarise([]time.Duration{7 * time.Millisecond}); one.P50 != 7 || one.P99 != 7 {
+		t.Fatalf("one sample: %+v", one)
+	}
+	if (summarise(nil) != Latency{}) {
+		t.Fatal("no samples should give zeros")
+	}
+}
+
+func TestPerSecond(t *testing.T) {
+	s := []sample{
+		{at: 100 * time.Millisecond, latency: 10 * time.Millisecond},
+		{at: 900 * time.Millisecond, latency: 30 * time.Millisecond},
+		{at: 2500 * time.Millisecond, latency: 20 * time.Millisecond},
+	}
+	got := perSecond(s)
+	if len(got) != 3 || got[0].Committed != 2 || got[1].Committed != 0 || got[2].Committed != 1 || got[0].P99 != 30 {
+		t.Fatalf("perSecond = %+v", got)
+	}
+}
+
+func TestMedianAndNiceMax(t *testing.T) {
+	if m := median([]float64{3, 1, 2}); m != 2 {
+		t.Errorf("median(3,1,2) = %v", m)
+	}
+	if m := median([]float64{4, 1, 2, 3}); m != 2.5 {
+		t.Errorf("median(4,1,2,3) = %v", m)
+	}
+	for in, want := range map[float64]float64{0: 1, 7: 10, 1234: 2000, 450: 500, 100: 100} {
+		if got := niceMax(in); got != want {
+			t.Errorf("niceMax(%v) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestProcUsage(t *testing.T) {
+	// Burn some CPU so the tick counter moves.
+	deadline := time.Now().Add(50 * time.Millisecond)
+	for x := 0; time.Now().Before(deadline); x++ {
+		_ = x * x
+	}
+	cpu, rss, err := procUsage(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cpu <= 0 || rss < 1024 {
+		t.Fatalf("own usage: cpu %v, rss %d kB; want both above zero", cpu, rss)
+	}
+	if _, _, err := procUsage(1 << 30); err == nil {
+		t.Fatal("no error for a process that does not exist")
+	}
+}
+
+func TestKVJobsMatchSizes(t *testing.T) {
+	like := [][]job{{{tx: make([]byte, 3000)}, {tx: make([]byte, 3001)}}, {{tx: make([]byte, 40)}}}
+	kv := kvJobs(like)
+	for c := range like {
+		for k := range like[c] {
+			tx := kv[c][k].tx
+			if len(tx) != len(like[c][k].tx) {
+				t.Errorf("kv tx %d/%d: %d bytes, want %d", c, k, len(tx), len(like[c][k].tx))
+			}
+			if bytes.Count(tx, []byte("=")) != 1 || bytes.HasSuffix(tx, []byte("=")) {
+				t.Errorf("kv tx %q is not key=value", tx)
+			}
+		}
+	}
+}
+
+func TestConfigRefuses(t *testing.T) {
+	for _, c := range []Config{
+		{},
+		{Count: 10, Cashiers: -1},
+		{Count: 10, Items: 1000},
+		{Count: 10, Validators: 9},
+		{Count: 10, Rate: -1},
+		{Count: 10, Baseline: true, Remote: &Remote{}},
+	} {
+		if err := c.defaults(); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+}
+
+// TestRunEmbedded drives the embedded node and the kvstore baseline with a small count and
+// checks that every bill is accounted for and the report carries what the docs quote.
+func TestRunEmbedded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two nodes")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	r, err := Run(ctx, Config{Count: 240, Cashiers: 4, Items: 3, SampleEvery: 40, Baseline: true, Dir: t.TempDir(), Log: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Ebill.Committed != 240 || r.KVStore.Committed != 240 {
+		t.Fatalf("committed ebill %d, kvstore %d; want 240 each (errors %v)", r.Ebill.Committed, r.KVStore.Committed, r.Errors)
+	}
+	if r.Ebill.SubmitIssued == nil || r.Ebill.SubmitIssued.N != 6 || r.Ebill.IssueFailed != 0 {
+		t.Fatalf("issued sample %+v, %d failed (errors %v); want 6 issued", r.Ebill.SubmitIssued, r.Ebill.IssueFailed, r.Errors)
+	}
+	if r.BillsPerS <= 0 || r.KVStoreTxPerS <= 0 || r.RatioToKVStore <= 0 {
+		t.Fatalf("rates %v, %v, ratio %v", r.BillsPerS, r.KVStoreTxPerS, r.RatioToKVStore)
+	}
+	if r.Ebill.TxBytes != r.KVStore.TxBytes || r.Ebill.TxBytes < 2000 {
+		t.Errorf("tx sizes ebill %d, kvstore %d: want equal and a sealed bill's size", r.Ebill.TxBytes, r.KVStore.TxBytes)
+	}
+	if r.Ebill.CPUSeconds <= 0 || r.Ebill.RSSPeakMB <= 0 {
+		t.Errorf("no CPU or RSS: %+v", r.Ebill)
+	}
+	var js bytes.Buffer
+	if err := r.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(js.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"bills_per_s", "kvstore_tx_per_s", "ratio_to_kvstore"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	var table strings.Builder
+	if err := r.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(table.String(), "× kvstore") {
+		t.Errorf("table lacks the ratio:\n%s", table.String())
+	}
+	var pic bytes.Buffer
+	if err := r.WriteChart(&pic); err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(&pic)
+	if err != nil || img.Bounds().Dx() != chartW {
+		t.Fatalf("chart: %v, %v", err, img)
+	}
+	t.Logf("\n%s", table.String())
+}

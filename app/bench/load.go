@@ -1,0 +1,295 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cometbft/cometbft/crypto/tmhash"
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+
+	"ebill/app/bill"
+	"ebill/app/ledger"
+	"ebill/app/node/nodetest"
+	"ebill/lightclient"
+)
+
+// job is one transaction a cashier sends. Sampled submissions keep their message, so that
+// they can be approved, issued and read back once committed.
+type job struct {
+	tx     []byte
+	submit *ledger.SubmitBill
+}
+
+// issuing is what the bill life cycle after submission needs: the bureau's clerk, the
+// cashier who issues, and a light node for the verified read of the issued bill.
+type issuing struct {
+	clerk, cashier *nodetest.Signer
+	light          *lightclient.Client
+}
+
+// load drives one target: cashiers send their jobs, a watcher reads every committed block
+// and matches its transactions to what was sent.
+type load struct {
+	clients  []rpcclient.Client // one per cashier: its own connection
+	watch    rpcclient.Client
+	jobs     [][]job
+	rate     float64 // per cashier, tx/s; 0: as fast as the mempool takes them
+	until    time.Time
+	issue    *issuing
+	drainFor time.Duration
+
+	start   time.Time
+	pending sync.Map // string(tx hash) → *inflight
+	open    atomic.Int64
+	sent    atomic.Int64
+	refused atomic.Int64
+	lastErr atomic.Value // string
+
+	mu      sync.Mutex
+	commits []sample
+	issued  []sample
+	failed  int // sampled bills whose life cycle did not finish
+	last    time.Time
+	life    context.Context // bounds the life cycles of sampled bills
+	running atomic.Int64    // life cycles under way
+}
+
+// inflight is a transaction sent and not yet seen in a block.
+type inflight struct {
+	sent time.Time
+	done func(height int64, code uint32, at time.Time)
+}
+
+var errMempoolFull = "mempool is full"
+
+// send registers tx before broadcasting it (its block may be read before the broadcast
+// returns) and retries while the mempool is full.
+func (l *load) send(ctx context.Context, c rpcclient.Client, tx []byte, f *inflight) error {
+	key := string(tmhash.Sum(tx))
+	l.pending.Store(key, f)
+	l.open.Add(1)
+	for {
+		res, err := c.BroadcastTxSync(ctx, tx)
+		if err == nil && res.Code == 0 {
+			return nil
+		}
+		if err != nil && strings.Contains(err.Error(), errMempoolFull) && ctx.Err() == nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(20 * time.Millisecond):
+			}
+			continue
+		}
+		if _, ok := l.pending.LoadAndDelete(key); ok {
+			l.open.Add(-1)
+		}
+		if err == nil {
+			err = fmt.Errorf("code %d (%s): %s", res.Code, ledger.Code(res.Code), res.Log)
+		}
+		l.lastErr.Store(err.Error())
+		return fmt.Errorf("broadcast: %w", err)
+	}
+}
+
+// cashier sends its jobs in order, paced when a rate is set, until they run out or the
+// time is up.
+func (l *load) cashier(ctx context.Context, i int) {
+	var interval time.Duration
+	if l.rate > 0 {
+		interval = time.Duration(float64(time.Second) / l.rate)
+	}
+	for k, j := range l.jobs[i] {
+		if ctx.Err() != nil || (!l.until.IsZero() && time.Now().After(l.until)) {
+			return
+		}
+		if interval > 0 {
+			if wait := time.Until(l.start.Add(time.Duration(k) * interval)); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
+		}
+		sent := time.Now()
+		f := &inflight{sent: sent, done: func(h int64, code uint32, at time.Time) {
+			if code != 0 {
+				l.refused.Add(1)
+				return
+			}
+			l.mu.Lock()
+			l.commits = append(l.commits, sample{at: at.Sub(l.start), latency: at.Sub(sent)})
+			l.last = at
+			l.mu.Unlock()
+			if j.submit != nil && l.issue != nil {
+				l.running.Add(1)
+				go l.lifecycle(l.life, l.clients[i], j.submit, sent)
+			}
+		}}
+		if err := l.send(ctx, l.clients[i], j.tx, f); err != nil {
+			l.refused.Add(1)
+			continue
+		}
+		l.sent.Add(1)
+	}
+}
+
+// commit sends tx and waits until a block holds it.
+func (l *load) commit(ctx context.Context, c rpcclient.Client, tx []byte) (int64, error) {
+	type out struct {
+		h    int64
+		code uint32
+	}
+	ch := make(chan out, 1)
+	if err := l.send(ctx, c, tx, &inflight{sent: time.Now(), done: func(h int64, code uint32, _ time.Time) {
+		ch <- out{h, code}
+	}}); err != nil {
+		return 0, err
+	}
+	select {
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case o := <-ch:
+		if o.code != 0 {
+			return o.h, fmt.Errorf("refused in block %d: code %d (%s)", o.h, o.code, ledger.Code(o.code))
+		}
+		return o.h, nil
+	}
+}
+
+// lifecycle takes a committed submission through approval and issue, then reads the issued
+// bill through the light node: the submit→verified-issued latency.
+func (l *load) lifecycle(ctx context.Context, c rpcclient.Client, s *ledger.SubmitBill, sent time.Time) {
+	defer l.running.Add(-1)
+	err := func() error {
+		tx, err := l.issue.clerk.Tx(nodetest.Approve(l.issue.clerk.ID, s, 1))
+		if err != nil {
+			return err
+		}
+		if _, err := l.commit(ctx, c, tx); err != nil {
+			return fmt.Errorf("approve: %w", err)
+		}
+		if tx, err = l.issue.cashier.Tx(&ledger.Issue{ID: bill.ID(s.Org, s.Serial)}); err != nil {
+			return err
+		}
+		h, err := l.commit(ctx, c, tx)
+		if err != nil {
+			return fmt.Errorf("issue: %w", err)
+		}
+		if _, err := l.issue.light.WaitHeight(ctx, h); err != nil {
+			return fmt.Errorf("verified header after block %d: %w", h, err)
+		}
+		b, _, err := l.issue.light.Bill(ctx, bill.ID(s.Org, s.Serial))
+		if err != nil {
+			return fmt.Errorf("verified read: %w", err)
+		}
+		if b.Status != ledger.StatusIssued || b.Number == "" {
+			return fmt.Errorf("verified read: bill %s is %v without a number", bill.ID(s.Org, s.Serial), b.Status)
+		}
+		return nil
+	}()
+	at := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil {
+		l.failed++
+		l.lastErr.Store(err.Error())
+		return
+	}
+	l.issued = append(l.issued, sample{at: at.Sub(l.start), latency: at.Sub(sent)})
+}
+
+// watcher reads every block after from and settles the transactions it holds. It stops
+// when ctx ends.
+func (l *load) watcher(ctx context.Context, from int64) {
+	next := from + 1
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for ctx.Err() == nil {
+		st, err := l.watch.Status(ctx)
+		if err == nil {
+			for next <= st.SyncInfo.LatestBlockHeight && ctx.Err() == nil {
+				if err := l.settle(ctx, next); err != nil {
+					l.lastErr.Store(err.Error())
+					break
+				}
+				next++
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+	}
+}
+
+func (l *load) settle(ctx context.Context, h int64) error {
+	blk, err := l.watch.Block(ctx, &h)
+	if err != nil {
+		return fmt.Errorf("block %d: %w", h, err)
+	}
+	if len(blk.Block.Txs) == 0 {
+		return nil
+	}
+	res, err := l.watch.BlockResults(ctx, &h)
+	if err != nil {
+		return fmt.Errorf("block results %d: %w", h, err)
+	}
+	at := time.Now()
+	for i, tx := range blk.Block.Txs {
+		v, ok := l.pending.LoadAndDelete(string(tx.Hash()))
+		if !ok {
+			continue
+		}
+		l.open.Add(-1)
+		var code uint32
+		if i < len(res.TxResults) {
+			code = res.TxResults[i].Code
+		}
+		v.(*inflight).done(h, code, at)
+	}
+	return nil
+}
+
+// run sends every job and waits for what was sent to be committed, for at most drainFor
+// after the last send.
+func (l *load) run(ctx context.Context, height int64) error {
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	life, stopLife := context.WithCancel(ctx)
+	defer stopLife()
+	l.life = life
+	l.start = time.Now()
+	go l.watcher(wctx, height)
+	var wg sync.WaitGroup
+	for i := range l.jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.cashier(ctx, i)
+		}()
+	}
+	wg.Wait()
+	dctx, cancel := context.WithTimeout(ctx, l.drainFor)
+	defer cancel()
+	err := nodetest.Poll(dctx, func() bool { return l.open.Load() == 0 && l.running.Load() == 0 })
+	stopLife()
+	// The life cycles cancelled above record their failure; wait for them to do so.
+	nodetest.Poll(ctx, func() bool { return l.running.Load() == 0 })
+	if err != nil {
+		return fmt.Errorf("%d transactions not committed %v after the last send: %w", l.open.Load(), l.drainFor, err)
+	}
+	return nil
+}
+
+func (l *load) lastError() error {
+	if s, ok := l.lastErr.Load().(string); ok {
+		return errors.New(s)
+	}
+	return nil
+}
