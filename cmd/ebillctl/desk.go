@@ -77,53 +77,57 @@ func (c *cli) onDesk(do func(ctx context.Context, d *service.Desk) error) error 
 	return do(ctx, d)
 }
 
-func (c *cli) cmdIssue(args []string) error {
-	pos, err := parse(c.flags("issue"), args, 1, 1, "a bill ID")
+// reason says whether a one-bill transition takes --reason: not at all (nil), required
+// (empty default) or optional (with its default).
+type reason struct{ def string }
+
+// transition runs a command that moves one bill on: `NAME ID [--reason R]`; verb heads the
+// printed result.
+func (c *cli) transition(name string, args []string, r *reason, verb string,
+	do func(ctx context.Context, d *service.Desk, id, reason string) (*service.View, error)) error {
+	fs := c.flags(name)
+	var why *string
+	if r != nil {
+		why = fs.String("reason", r.def, "")
+	}
+	pos, err := parse(fs, args, 1, 1, "a bill ID")
 	if err != nil {
 		return err
 	}
-	return c.onDesk(func(ctx context.Context, d *service.Desk) error {
-		v, err := d.Issue(ctx, pos[0], quiet)
-		if err != nil {
-			return fmt.Errorf("issue %s: %w", pos[0], err)
+	text := ""
+	if why != nil {
+		if text = strings.TrimSpace(*why); text == "" {
+			return usagef("%s: --reason R is required (it stays on the bill's record)", name)
 		}
-		return c.printView("issued", v)
+	}
+	return c.onDesk(func(ctx context.Context, d *service.Desk) error {
+		v, err := do(ctx, d, pos[0], text)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", name, pos[0], err)
+		}
+		return c.printView(verb, v)
 	})
+}
+
+func (c *cli) cmdIssue(args []string) error {
+	return c.transition("issue", args, nil, "issued",
+		func(ctx context.Context, d *service.Desk, id, _ string) (*service.View, error) {
+			return d.Issue(ctx, id, quiet)
+		})
 }
 
 func (c *cli) cmdReverse(args []string) error {
-	fs := c.flags("reverse")
-	reason := fs.String("reason", "", "")
-	pos, err := parse(fs, args, 1, 1, "a bill ID")
-	if err != nil {
-		return err
-	}
-	if strings.TrimSpace(*reason) == "" {
-		return usagef("reverse: --reason R is required (it is printed on the red bill's record)")
-	}
-	return c.onDesk(func(ctx context.Context, d *service.Desk) error {
-		v, err := d.Reverse(ctx, pos[0], *reason, quiet)
-		if err != nil {
-			return fmt.Errorf("reverse %s: %w", pos[0], err)
-		}
-		return c.printView("reversed "+pos[0]+" by red bill", v)
-	})
+	return c.transition("reverse", args, &reason{}, "reversed by red bill",
+		func(ctx context.Context, d *service.Desk, id, why string) (*service.View, error) {
+			return d.Reverse(ctx, id, why, quiet)
+		})
 }
 
 func (c *cli) cmdWithdraw(args []string) error {
-	fs := c.flags("withdraw")
-	reason := fs.String("reason", "withdrawn by the hospital", "")
-	pos, err := parse(fs, args, 1, 1, "a bill ID")
-	if err != nil {
-		return err
-	}
-	return c.onDesk(func(ctx context.Context, d *service.Desk) error {
-		v, err := d.Withdraw(ctx, pos[0], *reason, quiet)
-		if err != nil {
-			return fmt.Errorf("withdraw %s: %w", pos[0], err)
-		}
-		return c.printView("withdrew", v)
-	})
+	return c.transition("withdraw", args, &reason{"withdrawn by the hospital"}, "withdrew",
+		func(ctx context.Context, d *service.Desk, id, why string) (*service.View, error) {
+			return d.Withdraw(ctx, id, why, quiet)
+		})
 }
 
 func (c *cli) cmdGet(args []string) error {

@@ -60,16 +60,20 @@ Commands:
   review auto                    approve every queued bill that passes every check
   issue ID                       issue an approved bill: the ledger assigns number, check code
   reverse ID --reason R          reverse an issued bill with a red bill (冲红)
-  withdraw ID                    withdraw a bill that is not issued yet
-  get ID | --code C --number N | --serial S
+  withdraw ID [--reason R]       withdraw a bill that is not issued yet
+  get ID | --code C --number N | --serial S [--org O]
                                  read a bill through the light node, proven against a
-                                 verified header; JSON says the height it was verified at
+                                 verified header; JSON says the height it was verified at.
+                                 --serial looks in the identity's own org unless --org
   pdf ID --out X.pdf             the PDF of an issued bill with its proof bundle
 
   demo [--dir DIR] [--bills N]   the whole flow: without --network start a node in DIR
                                  (default ./demo) with the demo identities; submit N sample
                                  bills (default 3), auto-review, issue, verify, render the
-                                 PDFs into DIR/pdf, reverse one and print a summary
+                                 PDFs into DIR/pdf, reverse one and print a summary. Keys:
+                                 --keystore, else DIR/demo-keys under EBILL_PASSPHRASE
+                                 (default passphrase ebill-demo). With --network (e.g. of
+                                 'ebilld init --demo'), the same flow on that network
   help                           show this text
 
 Exit codes:

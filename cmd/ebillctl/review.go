@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"ebill/app/service"
 )
@@ -42,33 +41,15 @@ func (c *cli) cmdReview(args []string) error {
 			return c.printReview(r)
 		})
 	case "approve":
-		pos, err := parse(fs, rest, 1, 1, "a bill ID")
-		if err != nil {
-			return err
-		}
-		return c.onDesk(func(ctx context.Context, d *service.Desk) error {
-			v, err := d.Approve(ctx, pos[0], quiet)
-			if err != nil {
-				return fmt.Errorf("approve %s: %w", pos[0], err)
-			}
-			return c.printView("approved", v)
-		})
+		return c.transition("review approve", rest, nil, "approved",
+			func(ctx context.Context, d *service.Desk, id, _ string) (*service.View, error) {
+				return d.Approve(ctx, id, quiet)
+			})
 	case "reject":
-		reason := fs.String("reason", "", "")
-		pos, err := parse(fs, rest, 1, 1, "a bill ID")
-		if err != nil {
-			return err
-		}
-		if strings.TrimSpace(*reason) == "" {
-			return usagef("review reject: --reason R is required (the cashier reads it)")
-		}
-		return c.onDesk(func(ctx context.Context, d *service.Desk) error {
-			v, err := d.Reject(ctx, pos[0], *reason, quiet)
-			if err != nil {
-				return fmt.Errorf("reject %s: %w", pos[0], err)
-			}
-			return c.printView("rejected", v)
-		})
+		return c.transition("review reject", rest, &reason{}, "rejected",
+			func(ctx context.Context, d *service.Desk, id, why string) (*service.View, error) {
+				return d.Reject(ctx, id, why, quiet)
+			})
 	default:
 		return usagef("review: unknown subcommand %q (want list, show, approve, reject or auto)", sub)
 	}
