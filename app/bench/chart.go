@@ -22,7 +22,7 @@ var (
 	panelH     = 260
 	marginL    = 70
 	marginR    = 20
-	marginTop  = 30
+	marginTop  = 44
 	panelSpace = 50
 )
 

@@ -214,8 +214,9 @@ func (l *load) watcher(ctx context.Context, from int64) {
 		st, err := l.watch.Status(ctx)
 		if err == nil {
 			for next <= st.SyncInfo.LatestBlockHeight && ctx.Err() == nil {
-				if err := l.settle(ctx, next); err != nil {
-					l.lastErr.Store(err.Error())
+				// A block's results may be saved a moment after the height is reported:
+				// try it again at the next poll.
+				if l.settle(ctx, next) != nil {
 					break
 				}
 				next++

@@ -84,3 +84,32 @@ func median(xs []float64) float64 {
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
+
+// Summary is the median of repeated runs, the figure the docs quote.
+type Summary struct {
+	Runs           int       `json:"runs"`
+	BillsPerS      float64   `json:"bills_per_s"`
+	KVStoreTxPerS  float64   `json:"kvstore_tx_per_s,omitempty"`
+	RatioToKVStore float64   `json:"ratio_to_kvstore,omitempty"`
+	P99CommittedMS float64   `json:"p99_submit_committed_ms"`
+	P99IssuedMS    float64   `json:"p99_submit_issued_ms,omitempty"`
+	Reports        []*Report `json:"reports"`
+}
+
+// Summarise takes the median of each figure over the runs.
+func Summarise(rs []*Report) *Summary {
+	var bills, kv, ratio, p99, issued []float64
+	for _, r := range rs {
+		bills = append(bills, r.BillsPerS)
+		p99 = append(p99, r.Ebill.SubmitCommitted.P99)
+		if r.Ebill.SubmitIssued != nil {
+			issued = append(issued, r.Ebill.SubmitIssued.P99)
+		}
+		if r.KVStore != nil {
+			kv = append(kv, r.KVStoreTxPerS)
+			ratio = append(ratio, r.RatioToKVStore)
+		}
+	}
+	return &Summary{Runs: len(rs), BillsPerS: median(bills), KVStoreTxPerS: median(kv), RatioToKVStore: median(ratio),
+		P99CommittedMS: median(p99), P99IssuedMS: median(issued), Reports: rs}
+}

@@ -130,6 +130,7 @@ var commands = map[string]command{
 	"get":      (*cli).cmdGet,
 	"pdf":      (*cli).cmdPDF,
 	"demo":     (*cli).cmdDemo,
+	"bench":    (*cli).cmdBench,
 }
 
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
