@@ -307,9 +307,8 @@ func (s lazyPruneStore) Prune(size uint16) error {
 	return s.Store.Prune(size)
 }
 
-
 // checkExpiry refuses a trusted header past the trusting period: from it the light client
-// could be led onto a chain forged by validators who have since unbonded.
+// could be led onto a chain forged with the keys of validators that have since left.
 func (c *Client) checkExpiry(lb *types.LightBlock) error {
 	if !light.HeaderExpired(lb.SignedHeader, c.cfg.TrustingPeriod, c.now()) {
 		return nil
