@@ -210,36 +210,49 @@ func (a *App) flush(block *overlay) error {
 // An error that is not a *Refusal is a storage failure.
 func execute(base getter, chainID string, height int64, now time.Time, tx *Tx, sigOK bool) (*exec, error) {
 	x := &exec{st: newOverlay(base), chainID: chainID, height: height, time: now, hash: tx.Hash}
-	if tx.ChainID != chainID {
-		return x, refuse(CodeWrongChain, "transaction for chain %q, this is %q", tx.ChainID, chainID)
-	}
-	if !sigOK {
-		return x, refuse(CodeBadSignature, "signature of signer %s does not verify", short(tx.Signer))
-	}
-	acct, ok, err := load(x, AccountKey(tx.Signer), DecodeAccount)
-	switch {
-	case err != nil:
+	if err := x.authenticate(tx, sigOK); err != nil {
 		return x, err
-	case !ok:
-		return x, refuse(CodeUnknownSigner, "signer %x has no account", tx.Signer)
-	case !seqFresh(&acct, tx.Seq):
-		return x, refuse(CodeReplay, "sequence %d of signer %s (%s) is used or too old; highest is %d", tx.Seq, short(acct.Pub), acct.Name, acct.Seq)
 	}
-	useSeq(&acct, tx.Seq)
-	x.signer = acct
+	spent := x.signer
 	if err := x.apply(tx.Msg); err != nil {
 		clear(x.st.writes)
 		x.events = nil
-		x.putAccount(&acct)
+		x.putAccount(&spent)
 		return x, err
 	}
 	x.putAccount(&x.signer)
 	return x, nil
 }
 
+// authenticate checks the chain, the signatures (sigOK), the signer's account and the
+// freshness of the sequence, and makes x.signer the account with the sequence spent.
+func (x *exec) authenticate(tx *Tx, sigOK bool) error {
+	if tx.ChainID != x.chainID {
+		return refuse(CodeWrongChain, "transaction for chain %q, this is %q", tx.ChainID, x.chainID)
+	}
+	if !sigOK {
+		return refuse(CodeBadSignature, "signature of signer %s does not verify", short(tx.Signer))
+	}
+	acct, ok, err := load(x, AccountKey(tx.Signer), DecodeAccount)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return refuse(CodeUnknownSigner, "signer %x has no account", tx.Signer)
+	case !seqFresh(&acct, tx.Seq):
+		return refuse(CodeReplay, "sequence %d of signer %s (%s) is used or too old; highest is %d", tx.Seq, short(acct.Pub), acct.Name, acct.Seq)
+	}
+	useSeq(&acct, tx.Seq)
+	x.signer = acct
+	return nil
+}
+
 // CheckTx admits a transaction to the mempool: it decodes and verifies it and runs it
 // against the last committed state. Refusals that a transaction still in the mempool may
 // cure (an issue whose approval is pending) are let through; FinalizeBlock decides them.
+// A recheck after each block only authenticates again: a transaction whose sequence a block
+// has spent can never succeed and leaves the mempool; everything else FinalizeBlock
+// decides, so the mempool is not re-executed on every block.
 func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
 	tx, err := DecodeTx(req.Tx)
 	if err != nil {
@@ -252,7 +265,13 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	a.cmu.RLock()
 	defer a.cmu.RUnlock()
 	chainID, committed, height := a.view()
-	x, err := execute(committed, chainID, height+1, time.Time{}, tx, sigOK)
+	var x *exec
+	if req.Type == abci.CHECK_TX_TYPE_RECHECK {
+		x = &exec{st: newOverlay(committed), chainID: chainID}
+		err = x.authenticate(tx, sigOK)
+	} else {
+		x, err = execute(committed, chainID, height+1, time.Time{}, tx, sigOK)
+	}
 	if code, ok := CodeOf(err); !ok {
 		return nil, err
 	} else if code.transient() {

@@ -180,3 +180,22 @@ func TestCodesAreDistinctAndNamed(t *testing.T) {
 		seen[name] = c
 	}
 }
+
+// TestRecheck checks that the recheck after a block evicts a transaction whose sequence
+// the block spent and keeps one still pending.
+func TestRecheck(t *testing.T) {
+	n := newNetwork()
+	c := newChain(t, "", n.genesis)
+	h, org := n.cashiers[0], n.hospitals[0]
+	committed, pending := h.tx(t, h.submission(org, "a", 1, 16)), h.tx(t, h.submission(org, "b", 1, 16))
+	c.ok(committed)
+	for _, tc := range []struct {
+		tx   []byte
+		want ledger.Code
+	}{{committed, ledger.CodeReplay}, {pending, ledger.CodeOK}} {
+		res, err := c.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: tc.tx, Type: abci.CHECK_TX_TYPE_RECHECK})
+		if err != nil || ledger.Code(res.Code) != tc.want {
+			t.Errorf("recheck: code %d %q (%v), want %s", res.GetCode(), res.GetLog(), err, tc.want)
+		}
+	}
+}
