@@ -3,6 +3,7 @@
 package ledger_test
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
 
 	"ebill/app/bill"
 	"ebill/app/ledger"
@@ -124,4 +127,35 @@ func sstBytes(b *testing.B, dir string) int64 {
 		b.Fatal(err)
 	}
 	return n
+}
+
+// BenchmarkProvenQuery answers QueryKey with a proof for one of 20,000 submitted bills,
+// as a desk's light node asks for them, and reports the size of the proof.
+func BenchmarkProvenQuery(b *testing.B) {
+	n := newNetwork()
+	c := newChain(b, b.TempDir(), n.genesis)
+	var ids []string
+	for blk := range 40 {
+		var txs [][]byte
+		for i := range benchBlock {
+			h := i % len(n.cashiers)
+			m := n.cashiers[h].submission(n.hospitals[h], fmt.Sprintf("Q%03d-%03d", blk, i), 1, 2048)
+			ids = append(ids, m.ID())
+			txs = append(txs, n.cashiers[h].tx(b, m))
+		}
+		c.finalize(txs...)
+	}
+	ctx := context.Background()
+	ids = ids[:len(ids)-benchBlock] // the last block's bills are not in the state at height-1
+	var proofBytes int
+	i := 0
+	for b.Loop() {
+		res, err := c.app.Query(ctx, &abci.QueryRequest{Path: ledger.QueryKey, Data: ledger.BillKey(ids[i*7919%len(ids)]), Height: c.height - 1, Prove: true})
+		if err != nil || res.Code != 0 || res.Value == nil {
+			b.Fatalf("query: %d %s %v", res.GetCode(), res.GetLog(), err)
+		}
+		proofBytes += len(res.ProofOps.Ops[0].Data)
+		i++
+	}
+	b.ReportMetric(float64(proofBytes)/float64(i), "proof-B")
 }
