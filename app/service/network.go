@@ -53,6 +53,8 @@ type Network struct {
 	watch   *watcher
 	node    *node.Node // the embedded node, if this Network runs it
 
+	headerWaiter sync.Mutex // held by the one provable call that asks for new headers
+
 	stop context.CancelFunc
 	done chan struct{}
 }

@@ -293,16 +293,19 @@ type AutoReport struct {
 func (d *Desk) AutoReview(ctx context.Context, p Progress) (AutoReport, error) {
 	var rep AutoReport
 	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, batchWorkers)
+	// Pages are listed while earlier ones are still being approved: the cursor moves past
+	// bills in work, and the approvals of many pages share blocks.
+	var err error
 	for cursor := uint64(0); ; {
-		page, err := d.Queue(ctx, cursor, ledger.MaxListLimit)
-		if err != nil {
-			return rep, err
+		var page Page
+		if page, err = d.Queue(ctx, cursor, ledger.MaxListLimit); err != nil {
+			break
 		}
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, batchWorkers)
 		for _, v := range page.Bills {
+			sem <- struct{}{}
 			wg.Go(func() {
-				sem <- struct{}{}
 				defer func() { <-sem }()
 				held, err := d.autoReview(ctx, v, p)
 				mu.Lock()
@@ -317,11 +320,13 @@ func (d *Desk) AutoReview(ctx context.Context, p Progress) (AutoReport, error) {
 				}
 			})
 		}
-		wg.Wait()
 		if cursor = page.Next; cursor == 0 {
-			return rep, ctx.Err()
+			err = ctx.Err()
+			break
 		}
 	}
+	wg.Wait()
+	return rep, err
 }
 
 // autoReview approves v if it passes every rule, and returns its review otherwise.

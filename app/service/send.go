@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"ebill/app/ledger"
 )
@@ -185,12 +186,34 @@ func (d *Desk) readBack(ctx context.Context, id string, height int64, p Progress
 }
 
 // provable waits until the light node can prove the state after block height (0: now).
+// One waiter at a time asks the light node to verify new headers; the others watch its
+// latest header. A batch has a hundred bills waiting at once, and each request to verify
+// is a round trip to the primary under the light node's one verification lock.
 func (n *Network) provable(ctx context.Context, height int64) error {
 	if height <= 0 {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 4*n.timeout)
 	defer cancel()
-	_, err := n.lc.WaitHeight(ctx, height)
-	return lightErr(err)
+	t := time.NewTicker(provablePoll)
+	defer t.Stop()
+	for {
+		st := n.lc.Status()
+		if st.Height > height {
+			return nil
+		}
+		if n.headerWaiter.TryLock() {
+			_, err := n.lc.WaitHeight(ctx, height)
+			n.headerWaiter.Unlock()
+			return lightErr(err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: header %d not verified (latest %d): %w", ErrTimeout, height+1, st.Height, ctx.Err())
+		case <-t.C:
+		}
+	}
 }
+
+// provablePoll is how often provable looks at the light node's latest header.
+const provablePoll = 20 * time.Millisecond
