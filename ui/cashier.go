@@ -1,0 +1,168 @@
+package ui
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"ebill/app/bill"
+	"ebill/app/ledger"
+	"ebill/app/service"
+	"ebill/ui/hisdrop"
+)
+
+// hisPoll is how often a watched HIS folder is looked at.
+const hisPoll = 2 * time.Second
+
+// statusFilters are the choices of the my-bills filter; 0 is every status.
+var statusFilters = []ledger.Status{0, ledger.StatusSubmitted, ledger.StatusApproved, ledger.StatusRejected,
+	ledger.StatusIssued, ledger.StatusReversed, ledger.StatusWithdrawn}
+
+// cashierScreen is the hospital cashier's window: the new-bill form and the bills of the org.
+type cashierScreen struct {
+	u         *UI
+	form      *billForm
+	mine      *billList
+	filter    *widget.Select
+	more      *widget.Button
+	watchNote *widget.Label
+	tabs      *container.AppTabs
+	next      uint64
+	content   fyne.CanvasObject
+}
+
+func newCashierScreen(u *UI) *cashierScreen {
+	tr := u.tr
+	c := &cashierScreen{u: u}
+	c.form = newBillForm(u, u.desk.Account(), func(*service.View) { c.load() })
+	c.mine = newBillList(u, func(v *service.View) { u.showBill(v.ID) })
+	names := make([]string, len(statusFilters))
+	for i, s := range statusFilters {
+		names[i] = tr.T("status." + s.String())
+	}
+	c.filter = widget.NewSelect(names, func(string) { c.load() })
+	c.filter.SetSelectedIndex(0)
+	c.more = widget.NewButton(tr.T("list.more"), c.onMore)
+	c.more.Hide()
+	refresh := widget.NewButton(tr.T("list.refresh"), c.load)
+	open := widget.NewButton(tr.T("cashier.open"), c.onOpen)
+	watch := widget.NewButton(tr.T("cashier.watch"), c.onWatch)
+	c.watchNote = widget.NewLabel(u.watchText())
+	bar := container.NewHBox(open, watch, c.watchNote)
+	newBill := container.NewBorder(bar, nil, nil, nil, container.NewVScroll(container.NewPadded(c.form.content)))
+	mine := container.NewBorder(container.NewHBox(widget.NewLabel(tr.T("list.filter")), c.filter, refresh),
+		container.NewHBox(c.more), nil, nil, c.mine.content)
+	c.tabs = container.NewAppTabs(container.NewTabItem(tr.T("cashier.new"), newBill),
+		container.NewTabItem(tr.T("cashier.mine"), mine))
+	c.content = c.tabs
+	return c
+}
+
+// load fetches the first page of the org's bills with the chosen status.
+func (c *cashierScreen) load() {
+	if c.filter == nil || c.mine == nil { // the filter's first selection, while being built
+		return
+	}
+	status := statusFilters[max(c.filter.SelectedIndex(), 0)]
+	desk := c.u.desk
+	go func() {
+		p, err := desk.Bills(c.u.ctx, "", status, 0, pageSize)
+		c.loaded(p, err, false)
+	}()
+}
+
+func (c *cashierScreen) onMore() {
+	status, next, desk := statusFilters[max(c.filter.SelectedIndex(), 0)], c.next, c.u.desk
+	go func() {
+		p, err := desk.Bills(c.u.ctx, "", status, next, pageSize)
+		c.loaded(p, err, true)
+	}()
+}
+
+func (c *cashierScreen) loaded(p service.Page, err error, more bool) {
+	fyne.Do(func() {
+		if err != nil {
+			c.u.showError(err)
+			return
+		}
+		if more {
+			c.mine.add(p.Bills)
+		} else {
+			c.mine.set(p.Bills)
+		}
+		c.next = p.Next
+		if p.Next != 0 {
+			c.more.Show()
+		} else {
+			c.more.Hide()
+		}
+	})
+}
+
+// onOpen reads a HIS JSON file into the form, for the cashier to check and submit.
+func (c *cashierScreen) onOpen() {
+	c.u.pickOpen([]string{".json"}, func(r fyne.URIReadCloser) {
+		defer r.Close()
+		b, err := bill.Decode(io.LimitReader(r, bill.MaxInput))
+		if err != nil {
+			c.u.showError(err)
+			return
+		}
+		c.tabs.SelectIndex(0)
+		c.form.load(b)
+	})
+}
+
+func (c *cashierScreen) onWatch() { c.u.pickFolder(c.u.watch) }
+
+// watch submits every bill the HIS exports to dir, until another folder is chosen or the desk
+// closes. The watcher belongs to the UI, not the screen, so a rebuilt screen keeps it.
+func (u *UI) watch(dir string) {
+	if u.stopWatch != nil {
+		u.stopWatch()
+	}
+	ctx, stop := context.WithCancel(u.ctx)
+	u.stopWatch, u.watchDir, u.watchDone, u.watchFailed = stop, dir, 0, 0
+	u.watchChanged()
+	desk := u.desk
+	submit := func(ctx context.Context, b *bill.Bill) (string, error) {
+		v, err := desk.Submit(ctx, b, nil)
+		if err != nil {
+			return "", err
+		}
+		return v.ID, nil
+	}
+	go hisdrop.Watch(ctx, dir, hisPoll, submit, u.watched)
+}
+
+// watched counts a file of the watched folder, from the watcher's goroutine.
+func (u *UI) watched(r hisdrop.Result) {
+	fyne.Do(func() {
+		if r.Err != nil {
+			u.watchFailed++
+		} else {
+			u.watchDone++
+		}
+		u.watchChanged()
+		if u.cashier != nil {
+			u.cashier.load()
+		}
+	})
+}
+
+func (u *UI) watchChanged() {
+	if u.cashier != nil {
+		u.cashier.watchNote.SetText(u.watchText())
+	}
+}
+
+func (u *UI) watchText() string {
+	if u.watchDir == "" {
+		return ""
+	}
+	return u.tr.F("cashier.watching", u.watchDir, u.watchDone, u.watchFailed)
+}

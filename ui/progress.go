@@ -1,0 +1,72 @@
+package ui
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"ebill/app/service"
+)
+
+// stageShare is how far along each stage of a submission or transition is.
+var stageShare = map[service.Stage]float64{
+	service.StageSigning:    0.15,
+	service.StageEncrypting: 0.35,
+	service.StageSending:    0.55,
+	service.StageCommitted:  0.8,
+	service.StageVerified:   1,
+}
+
+// progressDialog shows the stages of one piece of long work. It is a service.Progress, so the
+// service reports to it directly from its goroutines.
+type progressDialog struct {
+	u     *UI
+	d     dialog.Dialog
+	bar   *widget.ProgressBar
+	stage *widget.Label
+}
+
+func (u *UI) newProgress(title string) *progressDialog {
+	p := &progressDialog{u: u, bar: widget.NewProgressBar(), stage: widget.NewLabel(u.tr.T("stage.start"))}
+	p.d = dialog.NewCustomWithoutButtons(title, container.NewVBox(p.stage, p.bar), u.win)
+	p.d.Resize(fyne.NewSize(420, 0))
+	p.d.Show()
+	return p
+}
+
+// Step is called by the service, from any goroutine.
+func (p *progressDialog) Step(stage service.Stage, detail string) {
+	fyne.Do(func() { p.show(stage) })
+}
+
+func (p *progressDialog) show(stage service.Stage) {
+	p.stage.SetText(p.u.tr.T("stage." + string(stage)))
+	if f, ok := stageShare[stage]; ok && f > p.bar.Value {
+		p.bar.SetValue(f)
+	}
+}
+
+// finish closes the dialog and hands the outcome to done or to showError.
+func (p *progressDialog) finish(v *service.View, err error, done func(*service.View)) {
+	fyne.Do(func() {
+		p.d.Hide()
+		if err != nil {
+			p.u.showError(err)
+			return
+		}
+		done(v)
+	})
+}
+
+// act runs one use case off the UI goroutine behind a progress dialog and hands the bill it
+// returns to done on the UI goroutine.
+func (u *UI) act(title string, fn func(context.Context, service.Progress) (*service.View, error), done func(*service.View)) {
+	p := u.newProgress(title)
+	go func() {
+		v, err := fn(u.ctx, p)
+		p.finish(v, err, done)
+	}()
+}
