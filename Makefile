@@ -1,5 +1,5 @@
 # ebill — every target installs what it needs (scripts/deps.sh) and only what is missing.
-.PHONY: deps build test fuzz demo
+.PHONY: deps build test fuzz demo chaos bench
 
 deps:
 	@scripts/deps.sh
@@ -15,3 +15,9 @@ fuzz: deps
 
 demo: deps
 	go run ./cmd/ebillctl demo --dir demo
+
+chaos: deps
+	scripts/chaos.sh
+
+bench: deps
+	go run ./cmd/ebillctl bench --duration $(or $(DURATION),20s) --baseline --runs $(or $(RUNS),3)
