@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 )
 
 const benchUsage = `  bench [--duration D | --count N] [--cashiers C] [--items K] [--rate R] [--validators V]
-        [--baseline] [--runs N] [--chart out.png]
+        [--baseline] [--runs N] [--chart out.png] [--cpuprofile FILE]
                                  load test: C cashiers submit K-item bills for D (default 20s) or
                                  N bills, as fast as the ledger takes them or R bills/s; reports
                                  bills/s committed, submit→committed and submit→verified-issued
@@ -40,6 +41,7 @@ func (c *cli) cmdBench(args []string) error {
 	chart := fs.String("chart", "", "")
 	clerk := fs.String("clerk", "", "")
 	code := fs.String("code", node.DemoBillCode, "")
+	profile := fs.String("cpuprofile", "", "")
 	if _, err := parse(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
@@ -63,6 +65,18 @@ func (c *cli) cmdBench(args []string) error {
 	}
 	if !c.json {
 		cfg.Log = func(format string, args ...any) { fmt.Fprintf(c.stderr, format+"\n", args...) }
+	}
+	if *profile != "" {
+		// Where the time goes, nodes included: they run in this process.
+		f, err := os.Create(*profile)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var reports []*bench.Report
 	for i := range *runs {
