@@ -182,7 +182,7 @@ type reader struct {
 	done       chan struct{}
 }
 
-func (w *world) reader(t *testing.T, ctx context.Context, id string) *reader {
+func (w *world) reader(t *testing.T, ctx context.Context, id string, after int64) *reader {
 	t.Helper()
 	f, err := w.NetworkFile(ctx, 0)
 	if err != nil {
@@ -192,6 +192,10 @@ func (w *world) reader(t *testing.T, ctx context.Context, id string) *reader {
 	lc, err := lightclient.New(ctx, lightclient.Config{ChainID: f.ChainID, TrustHeight: f.TrustHeight, TrustHash: hash,
 		Primary: f.Primary, Witnesses: f.Witnesses}, t.TempDir(), nil)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// Reads start once the light node has verified the block that holds the bill.
+	if _, err := lc.WaitHeight(ctx, after); err != nil {
 		t.Fatal(err)
 	}
 	r := &reader{done: make(chan struct{})}
@@ -206,7 +210,8 @@ func (w *world) reader(t *testing.T, ctx context.Context, id string) *reader {
 				return
 			case <-tick.C:
 			}
-			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			// As long as a desk would wait before saying the network is down.
+			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			b, _, err := lc.Bill(rctx, id)
 			cancel()
 			switch {
@@ -227,7 +232,7 @@ func (w *world) reader(t *testing.T, ctx context.Context, id string) *reader {
 }
 
 // seedBill commits one bill through node 0 for the reader to read.
-func (w *world) seedBill(t *testing.T, ctx context.Context, serial string) string {
+func (w *world) seedBill(t *testing.T, ctx context.Context, serial string) (string, int64) {
 	t.Helper()
 	s := w.cashiers[0]
 	m := nodetest.Submit(s.ID, node.DemoHospital, node.DemoBillCode, serial, 512)
@@ -235,10 +240,11 @@ func (w *world) seedBill(t *testing.T, ctx context.Context, serial string) strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.commitAny(ctx, 0, tx); err != nil {
+	h, err := w.commitAny(ctx, 0, tx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return bill.ID(m.Org, m.Serial)
+	return bill.ID(m.Org, m.Serial), h
 }
 
 // sameHeight waits until every node is at or past one height and returns it.
@@ -361,9 +367,9 @@ func TestKillRestartUnderLoad(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	w := newWorld(t, ctx, 3)
-	seed := w.seedBill(t, ctx, "MZ-chaos-seed")
+	seed, at := w.seedBill(t, ctx, "MZ-chaos-seed")
 	rctx, stopReader := context.WithCancel(ctx)
-	rd := w.reader(t, rctx, seed)
+	rd := w.reader(t, rctx, seed, at)
 	lctx, stopLoad := context.WithCancel(ctx)
 	a := &acked{}
 	wg := w.load(lctx, t, a)
@@ -420,8 +426,8 @@ func TestOneDownTwoDown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	w := newWorld(t, ctx, 1)
-	seed := w.seedBill(t, ctx, "MZ-chaos-seed")
-	rd := w.reader(t, ctx, seed)
+	seed, at := w.seedBill(t, ctx, "MZ-chaos-seed")
+	rd := w.reader(t, ctx, seed, at)
 	c1, err := w.Client(1)
 	if err != nil {
 		t.Fatal(err)
