@@ -62,6 +62,7 @@ type App struct {
 	cmu       sync.RWMutex
 	chainID   string
 	committed *iavl.ImmutableTree // latest saved version; nil before the first Commit
+	previous  *iavl.ImmutableTree // the one before: light clients read at their latest header − 1
 	genesis   *overlay            // the genesis state, for CheckTx before the first Commit
 }
 
@@ -451,6 +452,6 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	if err != nil {
 		return nil, fmt.Errorf("commit: reopen version %d: %w", version, err)
 	}
-	a.committed, a.genesis = imm, nil
+	a.previous, a.committed, a.genesis = a.committed, imm, nil
 	return &abci.CommitResponse{}, nil
 }

@@ -150,6 +150,8 @@ func (a *App) version(h int64) (*iavl.ImmutableTree, error) {
 		return latest, nil
 	case h < 0 || h > latest.Version():
 		return nil, refuse(CodeNotFound, "height %d is not committed; latest is %d", h, latest.Version())
+	case a.previous != nil && h == a.previous.Version():
+		return a.previous, nil
 	}
 	t, err := a.tree.GetImmutable(h)
 	if err != nil {
