@@ -9,26 +9,32 @@ import (
 	"ebill/app/ledger"
 )
 
-// cashierOf checks that the desk is a cashier of the org of bill v.
-func (d *Desk) cashierOf(what string, v *View) error {
+// ownBill reads bill id for what a cashier of its org does to it, decrypted when open
+// is set.
+func (d *Desk) ownBill(ctx context.Context, what, id string, open bool) (*View, error) {
 	if d.acct.Role != ledger.RoleCashier {
-		return fmt.Errorf("%s as %s: %w: only a cashier of the hospital may", what, d.acct.Role, ErrWrongRole)
+		return nil, fmt.Errorf("%s as %s: %w: only a cashier of the hospital may", what, d.acct.Role, ErrWrongRole)
+	}
+	read := d.record
+	if open {
+		read = d.view
+	}
+	v, err := read(ctx, id)
+	if err != nil {
+		return nil, err
 	}
 	if v.Record.Org != d.acct.Org {
-		return fmt.Errorf("%s: %w: the bill is of org %q, the cashier of %q", what, ErrNotReader, v.Record.Org, d.acct.Org)
+		return nil, fmt.Errorf("%s: %w: the bill is of org %q, the cashier of %q", what, ErrNotReader, v.Record.Org, d.acct.Org)
 	}
-	return nil
+	return v, nil
 }
 
 // Issue has the ledger give an approved bill its number and check code and returns the
 // issued bill, verified. Issuing an issued bill returns it as it is.
 func (d *Desk) Issue(ctx context.Context, id string, p Progress) (*View, error) {
 	what := "issue " + id
-	v, err := d.record(ctx, id)
+	v, err := d.ownBill(ctx, what, id, false)
 	if err != nil {
-		return nil, err
-	}
-	if err := d.cashierOf(what, v); err != nil {
 		return nil, err
 	}
 	switch v.Record.Status {
@@ -49,11 +55,8 @@ func (d *Desk) Issue(ctx context.Context, id string, p Progress) (*View, error) 
 // Reversing a reversed bill returns its red bill.
 func (d *Desk) Reverse(ctx context.Context, id, reason string, p Progress) (*View, error) {
 	what := "reverse " + id
-	v, err := d.view(ctx, id)
+	v, err := d.ownBill(ctx, what, id, true)
 	if err != nil {
-		return nil, err
-	}
-	if err := d.cashierOf(what, v); err != nil {
 		return nil, err
 	}
 	switch v.Record.Status {
@@ -84,11 +87,8 @@ func (d *Desk) Reverse(ctx context.Context, id, reason string, p Progress) (*Vie
 // Withdraw takes back a bill that has not been issued.
 func (d *Desk) Withdraw(ctx context.Context, id, reason string, p Progress) (*View, error) {
 	what := "withdraw " + id
-	v, err := d.record(ctx, id)
+	v, err := d.ownBill(ctx, what, id, false)
 	if err != nil {
-		return nil, err
-	}
-	if err := d.cashierOf(what, v); err != nil {
 		return nil, err
 	}
 	v, _, err = d.transition(ctx, id, &ledger.Withdraw{ID: id, Reason: reason}, what, p,

@@ -274,6 +274,25 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("two desks of one identity", func(t *testing.T) {
+		// Both start from the same verified sequence: the ledger refuses one of each pair as
+		// a replay, and the desk resynchronises and sends again.
+		other := w.desk(t, ctx, "cashierA")
+		bills := []*bill.Bill{sample(bill.Outpatient, hospitalA, "twin", 1), sample(bill.Outpatient, hospitalA, "twin", 2)}
+		errs := make(chan error, 2)
+		for i, d := range []*service.Desk{cashierA, other} {
+			go func() {
+				_, err := d.Submit(ctx, bills[i], nil)
+				errs <- err
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+	})
+
 	t.Run("network down", func(t *testing.T) {
 		nf := w.net.File()
 		if err := w.node.Stop(); err != nil {
