@@ -112,6 +112,18 @@ func TestEndToEnd(t *testing.T) {
 		if _, err := clerk.Reject(ctx, r.ID, "金额异常，请核对", nil); err != nil {
 			t.Fatal(err)
 		}
+		twin := *a.Bill
+		twin.Serial += "-twin"
+		if _, err := cashierA.Submit(ctx, &twin, nil); err != nil {
+			t.Fatal(err)
+		}
+		rep, err = clerk.AutoReview(ctx, nil)
+		if err != nil || rep.Approved != 0 || len(rep.Held) != 1 || failed(rep.Held[0]) != "duplicate" {
+			t.Fatalf("auto review of a twin: approved %d, held %d, %v", rep.Approved, len(rep.Held), err)
+		}
+		if _, err := clerk.Reject(ctx, rep.Held[0].ID, "重复开票", nil); err != nil {
+			t.Fatal(err)
+		}
 		page, err = clerk.Queue(ctx, 0, 0)
 		if err != nil || len(page.Bills) != 0 {
 			t.Fatalf("queue after review: %d bills, %v", len(page.Bills), err)
