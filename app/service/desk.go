@@ -40,6 +40,7 @@ type Desk struct {
 	keys    []*wallet.OrgKey    // every epoch of the org's key granted to this identity
 	bureaus map[string]string   // hospital → its bureau; fixed at registration
 	seen    map[[32]byte]string // review fingerprints → the bill that had it
+	opened  map[[32]byte][]byte // salt ‖ canonical bytes by commitment; see remember
 }
 
 // As makes a Desk for id: it reads id's account by a verified read and unwraps the keys of
@@ -59,6 +60,7 @@ func (n *Network) As(ctx context.Context, id *wallet.Identity) (*Desk, error) {
 			Org: a.Org, OrgName: o.Name, OrgCredit: o.CreditCode, Bureau: o.Bureau},
 		bureaus: map[string]string{o.ID: o.Bureau},
 		seen:    map[[32]byte]string{},
+		opened:  map[[32]byte][]byte{},
 	}
 	d.seq.Store(a.Seq)
 	if err := d.loadKeys(ctx, o); err != nil {
@@ -239,26 +241,9 @@ func (d *Desk) open(ctx context.Context, v *View) error {
 			return fmt.Errorf("%w: %s of %q may not read bills of %q", ErrNotReader, d.acct.Role, d.acct.Org, rec.Org)
 		}
 	}
-	raw, _, err := call(ctx, d.net, func(ctx context.Context) ([]byte, lightclient.Verified, error) {
-		return d.net.lc.Payload(ctx, rec.ID, rec.Revision)
-	})
-	if err != nil {
-		return fmt.Errorf("payload of revision %d: %w", rec.Revision, err)
-	}
-	payload, err := wallet.ParseEnvelope(raw)
-	if err != nil {
-		return fmt.Errorf("%w: payload of revision %d is not an envelope: %w", ErrVerification, rec.Revision, err)
-	}
-	k, err := d.key(ctx, payload)
+	data, err := d.payload(ctx, rec)
 	if err != nil {
 		return err
-	}
-	data, err := payload.Open(wallet.AAD(d.net.ChainID(), rec.ID), k)
-	if err != nil {
-		return fmt.Errorf("%w: payload does not open: %w", ErrVerification, err)
-	}
-	if len(data) < saltSize {
-		return fmt.Errorf("%w: payload of %d bytes has no salt", ErrVerification, len(data))
 	}
 	salt, plain := data[:saltSize], data[saltSize:]
 	if bill.Commitment(salt, plain) != rec.Commitment {
@@ -271,6 +256,58 @@ func (d *Desk) open(ctx context.Context, v *View) error {
 	b.Number, b.CheckCode, b.IssuedAt = rec.Number, rec.CheckCode, rec.IssuedAt
 	v.Bill, v.salt, v.plain = b, salt, plain
 	return nil
+}
+
+// payload returns salt ‖ canonical bytes of the bill's current revision: from the cache
+// when this desk opened or sealed it before, else read with a proof and decrypted.
+func (d *Desk) payload(ctx context.Context, rec *ledger.Bill) ([]byte, error) {
+	d.mu.Lock()
+	data, ok := d.opened[rec.Commitment]
+	d.mu.Unlock()
+	if ok {
+		return data, nil
+	}
+	raw, _, err := call(ctx, d.net, func(ctx context.Context) ([]byte, lightclient.Verified, error) {
+		return d.net.lc.Payload(ctx, rec.ID, rec.Revision)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("payload of revision %d: %w", rec.Revision, err)
+	}
+	env, err := wallet.ParseEnvelope(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload of revision %d is not an envelope: %w", ErrVerification, rec.Revision, err)
+	}
+	k, err := d.key(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	data, err = env.Open(wallet.AAD(d.net.ChainID(), rec.ID), k)
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload does not open: %w", ErrVerification, err)
+	}
+	if len(data) < saltSize {
+		return nil, fmt.Errorf("%w: payload of %d bytes has no salt", ErrVerification, len(data))
+	}
+	if bill.Commitment(data[:saltSize], data[saltSize:]) == rec.Commitment {
+		d.remember(rec.Commitment, data)
+	}
+	return data, nil
+}
+
+// maxOpened bounds the payload cache: a batch of a thousand bills fits.
+const maxOpened = 2048
+
+// remember caches a payload under its commitment. A payload never changes, and a bill is
+// read back after every transition; the commitment in each proven record still decides
+// whether the cached bytes are the bill's. Bills sealed after a key rotation have new
+// commitments, so the cache never lets a revoked member read them.
+func (d *Desk) remember(commitment [32]byte, data []byte) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.opened) >= maxOpened {
+		clear(d.opened)
+	}
+	d.opened[commitment] = data
 }
 
 // saltSize is the length of the random salt that starts every payload: the envelope holds

@@ -128,14 +128,16 @@ func (d *Desk) prepare(b *bill.Bill, rcpt [][]byte, p Progress) (*ledger.SubmitB
 	}
 	id := bill.ID(b.OrgCode, b.Serial)
 	step(p, StageSigning, "%s (serial %q)", id, b.Serial)
-	data := make([]byte, saltSize, saltSize+len(plain))
-	rand.Read(data)
-	commitment := bill.Commitment(data, plain)
+	payload := make([]byte, saltSize, saltSize+len(plain))
+	rand.Read(payload)
+	commitment := bill.Commitment(payload, plain)
+	payload = append(payload, plain...)
+	d.remember(commitment, payload)
 	digest := bill.IdentityDigest(b.Kind, b.OrgCode, b.Serial, b.CreatedAt, commitment)
 	sig := d.id.Sign(digest[:])
 
 	step(p, StageEncrypting, "%s (serial %q)", id, b.Serial)
-	env, err := wallet.Seal(append(data, plain...), wallet.AAD(d.net.ChainID(), id), rcpt...)
+	env, err := wallet.Seal(payload, wallet.AAD(d.net.ChainID(), id), rcpt...)
 	if err != nil {
 		return nil, fmt.Errorf("submit %q: seal: %w", b.Serial, err)
 	}
