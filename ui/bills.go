@@ -138,7 +138,6 @@ func (s *billsScreen) fetched(v *service.View, err error) {
 
 // show puts a bill on the screen with the actions its status and the desk's role allow.
 func (s *billsScreen) show(v *service.View) {
-	s.current = v
 	acct := s.u.desk.Account()
 	var actions []fyne.CanvasObject
 	cashier := acct.Role == ledger.RoleCashier && v.Record.Org == acct.Org
@@ -158,6 +157,7 @@ func (s *billsScreen) show(v *service.View) {
 	}
 	s.detail.Objects = objs
 	s.detail.Refresh()
+	s.current = v
 }
 
 func (s *billsScreen) onIssue() {

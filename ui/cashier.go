@@ -44,8 +44,9 @@ func newCashierScreen(u *UI) *cashierScreen {
 	for i, s := range statusFilters {
 		names[i] = tr.T("status." + s.String())
 	}
-	c.filter = widget.NewSelect(names, func(string) { c.load() })
+	c.filter = widget.NewSelect(names, nil)
 	c.filter.SetSelectedIndex(0)
+	c.filter.OnChanged = func(string) { c.load() }
 	c.more = widget.NewButton(tr.T("list.more"), c.onMore)
 	c.more.Hide()
 	refresh := widget.NewButton(tr.T("list.refresh"), c.load)
@@ -64,9 +65,6 @@ func newCashierScreen(u *UI) *cashierScreen {
 
 // load fetches the first page of the org's bills with the chosen status.
 func (c *cashierScreen) load() {
-	if c.filter == nil || c.mine == nil { // the filter's first selection, while being built
-		return
-	}
 	status := statusFilters[max(c.filter.SelectedIndex(), 0)]
 	desk := c.u.desk
 	go func() {

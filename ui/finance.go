@@ -119,7 +119,6 @@ func (f *financeScreen) reviewed(r *service.Review, err error) {
 // show puts a decrypted bill with its checks beside the queue.
 func (f *financeScreen) show(r *service.Review) {
 	tr := f.u.tr
-	f.current = r
 	checks := container.NewVBox(heading(tr.T("finance.checks")))
 	for _, c := range r.Checks {
 		mark := "✓ "
@@ -144,6 +143,7 @@ func (f *financeScreen) show(r *service.Review) {
 		container.NewBorder(nil, nil, nil, container.NewHBox(f.approve, f.reject), f.reason),
 		widget.NewSeparator(), f.u.billView(r.View)}
 	f.review.Refresh()
+	f.current = r
 }
 
 func (f *financeScreen) onApprove() {

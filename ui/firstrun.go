@@ -86,18 +86,18 @@ func (f *firstRun) probe(s wallet.Store) {
 
 func (f *firstRun) probed(s wallet.Store, err error) {
 	fyne.Do(func() {
-		f.create.Enable()
-		f.imp.Enable()
 		if err == nil {
 			f.u.store = s
 			f.keyring.SetText(f.u.tr.T("first.keyring.ok"))
-			return
+		} else {
+			f.useFile = true
+			f.keyring.SetText(f.u.tr.T("first.keyring.none"))
+			f.keyring.Importance = widget.WarningImportance
+			f.keyring.Refresh()
+			f.fileBox.Show()
 		}
-		f.useFile = true
-		f.keyring.SetText(f.u.tr.T("first.keyring.none"))
-		f.keyring.Importance = widget.WarningImportance
-		f.keyring.Refresh()
-		f.fileBox.Show()
+		f.imp.Enable()
+		f.create.Enable()
 	})
 }
 

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -446,7 +447,21 @@ func (f *billForm) read() (*bill.Bill, bill.Problems) {
 			}
 		}
 	}
+	// In the order of the form, so the cursor goes to the first bad field from the top.
+	slices.SortStableFunc(ps, func(a, b bill.Problem) int { return formRank(a.Path) - formRank(b.Path) })
 	return &b, ps
+}
+
+// formOrder is the order of the form's sections, by the first part of a problem's path.
+var formOrder = []string{"kind", "code", "serial", "remark", "payer", "medical", "items", "total", "payment"}
+
+func formRank(path string) int {
+	for i, p := range formOrder {
+		if strings.HasPrefix(path, p) {
+			return i
+		}
+	}
+	return len(formOrder)
 }
 
 // showProblems puts each problem under its field, an item's under its row, and the rest

@@ -28,13 +28,10 @@ type localizer struct {
 
 var translationFiles = map[string]string{langZH: "i18n/zh_Hans.json", langEN: "i18n/en.json"}
 
-func init() {
-	// Fyne's own widgets (dialog buttons, entry menus) read these through lang.L. A failure
-	// here is a packaging defect that newLocalizer reports as well.
-	_ = lang.AddTranslationsFS(assets.Translations, "i18n")
-}
-
 func newLocalizer(language string) (*localizer, error) {
+	// Fyne's own widgets (dialog buttons, entry menus) read these through lang.L. A failure
+	// here is a packaging defect that the reading below reports as well.
+	_ = lang.AddTranslationsFS(assets.Translations, "i18n")
 	l := &localizer{msgs: map[string]map[string]string{}}
 	for code, name := range translationFiles {
 		data, err := fs.ReadFile(assets.Translations, name)

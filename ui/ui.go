@@ -21,6 +21,7 @@ import (
 	"ebill/app/ledger"
 	"ebill/app/node"
 	"ebill/app/service"
+	_ "ebill/ui/syslocale" // before Fyne reads the locale
 	"ebill/wallet"
 )
 

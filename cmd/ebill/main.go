@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -31,7 +30,6 @@ func main() {
 	measure := flag.Bool("measure-startup", false, "print the time to the first usable window and quit")
 	dir := flag.String("data", "", "directory of the desk's files (default: the app's storage)")
 	flag.Parse()
-	quietLocale()
 
 	a := app.NewWithID("cn.ebill.desk")
 	a.Settings().SetTheme(ui.Theme())
@@ -77,17 +75,4 @@ func screen(work bool) string {
 		return "work screens, connected"
 	}
 	return "first-run screen"
-}
-
-// quietLocale drops a C or POSIX locale, which Fyne cannot parse and logs about: the desk
-// then falls back to Chinese without a word.
-func quietLocale() {
-	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-		if v := os.Getenv(k); v == "C" || v == "POSIX" || strings.HasPrefix(v, "C.") {
-			os.Unsetenv(k)
-		}
-	}
-	if os.Getenv("LANG") == "" && os.Getenv("LC_ALL") == "" && os.Getenv("LC_MESSAGES") == "" {
-		os.Setenv("LANG", "zh_CN.UTF-8")
-	}
 }

@@ -1,0 +1,168 @@
+package ui
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/test"
+
+	"ebill/app/bill"
+	"ebill/app/ledger"
+	"ebill/app/service"
+)
+
+// TestFlow drives the desk as its users do, against the embedded demo node: create an
+// identity, start the demo network, type two bills and submit them with the keyboard, switch
+// to the bureau's clerk, approve one and reject the other with a reason, switch back, issue
+// the approved bill, open its detail, export its PDF, and find the rejected one with its
+// reason. In both languages.
+func TestFlow(t *testing.T) {
+	for _, language := range []string{langZH, langEN} {
+		t.Run(language, func(t *testing.T) { flow(t, language) })
+	}
+}
+
+func flow(t *testing.T, language string) {
+	u, w, shown := newTestUI(t, language, nil)
+	tr := u.tr
+	u.Start()
+	first := u.first
+	waitFor(t, "the keyring probe", func() bool { return !first.create.Disabled() })
+	shoot(t, u, w, "firstrun")
+	test.Type(first.name, "alice")
+	test.Tap(first.create)
+	waitFor(t, "the network step", func() bool { return first.demo != nil })
+	test.Tap(first.demo)
+	waitFor(t, "the cashier screen", func() bool { return shown.Load() == 1 })
+
+	form := u.cashier.form
+	good := typeBill(t, u, w, "张三", "25.50", "180.00")
+	if form.total.Text != "¥205.50" || !strings.Contains(form.capitals.Text, "贰佰零伍元伍角") {
+		t.Errorf("live total %q, %q", form.total.Text, form.capitals.Text)
+	}
+	shoot(t, u, w, "cashier")
+	submit(t, u, w, good)
+	bad := typeBill(t, u, w, "李四", "12.00")
+	submit(t, u, w, bad)
+
+	switchRole(t, u, shown)
+	fin := u.finance
+	review := func(serial string) {
+		waitFor(t, serial+" in the queue", func() bool { return find(fin.queue.views, serial) >= 0 })
+		fin.queue.list.Select(find(fin.queue.views, serial))
+		waitFor(t, "the review of "+serial, func() bool { return fin.current != nil && fin.current.Record.Serial == serial })
+	}
+	review(good)
+	if !fin.current.Passed() || !shows(fin.review, tr.T("finance.pass")) {
+		t.Errorf("review of %s: checks %+v", good, fin.current.Checks)
+	}
+	shoot(t, u, w, "finance")
+	test.Tap(fin.approve)
+	waitFor(t, "the approval", func() bool { return fin.current == nil && shows(fin.review, good) })
+	review(bad)
+	test.Type(fin.reason, "金额有误")
+	test.Tap(fin.reject)
+	waitFor(t, "the rejection", func() bool { return fin.current == nil && shows(fin.review, bad) })
+
+	switchRole(t, u, shown)
+	mine := u.cashier.mine
+	waitFor(t, good+" approved in my bills", func() bool {
+		i := find(mine.views, good)
+		return i >= 0 && mine.views[i].Record.Status == ledger.StatusApproved
+	})
+	mine.list.Select(find(mine.views, good))
+	bills := u.bills
+	waitFor(t, "the detail of "+good, func() bool { return bills.current != nil && bills.current.Record.Serial == good })
+	test.Tap(bills.issue)
+	waitFor(t, "the issue", func() bool { return bills.current.Record.Status == ledger.StatusIssued })
+	v := bills.current
+	if v.Record.Number == "" || !shows(bills.detail, v.Record.Number) ||
+		!shows(bills.detail, tr.F("detail.verified", v.Verified.Height, v.Verified.SignedPercent)) {
+		t.Errorf("detail of the issued bill lacks its number or badge: %q", texts(bills.detail))
+	}
+	for _, e := range []string{"submitted", "approved", "issued"} {
+		if !shows(bills.detail, tr.T("event."+e)) {
+			t.Errorf("timeline lacks %q", e)
+		}
+	}
+	shoot(t, u, w, "bill")
+
+	pdf := filepath.Join(t.TempDir(), "bill.pdf")
+	u.pickSave = func(_ string, done func(fyne.URIWriteCloser)) {
+		wc, err := storage.Writer(storage.NewFileURI(pdf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done(wc)
+	}
+	test.Tap(bills.savePDF)
+	waitFor(t, "the PDF", func() bool { return strings.Contains(bills.note.Text, pdf) })
+	if data, err := os.ReadFile(pdf); err != nil || !bytes.HasPrefix(data, []byte("%PDF-")) || len(data) < 10_000 {
+		t.Errorf("PDF: %d bytes, %v", len(data), err)
+	}
+
+	bills.open(bill.ID(u.desk.Account().Org, bad))
+	waitFor(t, "the rejected bill", func() bool { return bills.current.Record.Serial == bad })
+	if bills.current.Record.Status != ledger.StatusRejected || !shows(bills.detail, "金额有误") ||
+		!shows(bills.detail, tr.T("status.rejected")) {
+		t.Errorf("rejected bill: status %v, screen %q", bills.current.Record.Status, texts(bills.detail))
+	}
+	shoot(t, u, w, "rejected")
+	u.tabs.SelectIndex(len(u.tabs.Items) - 1)
+	shoot(t, u, w, "settings")
+}
+
+// typeBill types a bill with one item per price, using Enter to add each next row.
+func typeBill(t *testing.T, u *UI, w fyne.Window, payer string, prices ...string) string {
+	t.Helper()
+	f := u.cashier.form
+	test.Type(f.payerName, payer)
+	test.Type(f.department, "呼吸内科")
+	for i, price := range prices {
+		r := f.rows[i]
+		r.category.SetSelectedIndex(i + 1)
+		test.Type(r.name, "项目"+strconv.Itoa(i+1))
+		test.Type(r.price, price)
+		if i+1 < len(prices) {
+			enter(r.price)
+			if w.Canvas().Focused() != f.rows[i+1].name {
+				if o := w.Canvas().Overlays().Top(); o != nil {
+					t.Logf("overlay: %q", texts(o))
+				}
+				t.Fatalf("Enter in the last row: focus on %T, want the new row's name", w.Canvas().Focused())
+			}
+		}
+	}
+	test.Type(f.fund, "10.00")
+	w.Canvas().Focus(f.fund)
+	return f.serial.Text
+}
+
+// submit presses Ctrl+S and waits for the bill to be committed and verified.
+func submit(t *testing.T, u *UI, w fyne.Window, serial string) {
+	t.Helper()
+	f := u.cashier.form
+	press(t, w)
+	waitFor(t, "the submission of "+serial, func() bool { return strings.Contains(f.note.Text, serial) })
+}
+
+// switchRole switches the demo between its cashier and its clerk from the settings.
+func switchRole(t *testing.T, u *UI, shown *atomic.Int32) {
+	t.Helper()
+	u.tabs.SelectIndex(len(u.tabs.Items) - 1)
+	n := shown.Load()
+	test.Tap(u.settings.switchRole)
+	waitFor(t, "the switch", func() bool { return shown.Load() > n })
+}
+
+func find(views []*service.View, serial string) int {
+	return slices.IndexFunc(views, func(v *service.View) bool { return v.Record.Serial == serial })
+}
