@@ -2,7 +2,7 @@
 # Installs the system packages ebill needs to build, test and run, only those missing.
 # Debian/Ubuntu only; everything else (Go modules) comes through `go mod download`.
 set -euo pipefail
-pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev xvfb x11-apps netpbm gnome-keyring dbus-x11
+pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev xvfb x11-apps x11-utils netpbm gnome-keyring dbus-x11
       libsecret-tools poppler-utils)
 missing=()
 for p in "${pkgs[@]}"; do
