@@ -297,8 +297,13 @@ func (u *UI) billView(v *service.View) fyne.CanvasObject {
 			"detail.cashier", b.Cashier,
 		)
 	}
-	form := container.New(layout.NewFormLayout())
+	// The ledger's record on the left, the decrypted content on the right.
+	record, content := container.New(layout.NewFormLayout()), container.New(layout.NewFormLayout())
+	form := record
 	for i := 0; i < len(fields); i += 2 {
+		if fields[i] == "detail.payer" {
+			form = content
+		}
 		if fields[i+1] == "" {
 			continue
 		}
@@ -310,7 +315,7 @@ func (u *UI) billView(v *service.View) fyne.CanvasObject {
 		form.Add(widget.NewLabelWithStyle(tr.T(fields[i]), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}))
 		form.Add(value)
 	}
-	objs := []fyne.CanvasObject{badge, form}
+	objs := []fyne.CanvasObject{badge, container.NewGridWithColumns(2, record, content)}
 	if v.Bill == nil {
 		objs = append(objs, wrapped(tr.T("detail.sealed")))
 	} else {

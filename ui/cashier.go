@@ -41,8 +41,9 @@ func newCashierScreen(u *UI) *cashierScreen {
 	c.form = newBillForm(u, u.desk.Account(), func(*service.View) { c.load() })
 	c.mine = newBillList(u, func(v *service.View) { u.showBill(v.ID) })
 	names := make([]string, len(statusFilters))
-	for i, s := range statusFilters {
-		names[i] = tr.T("status." + s.String())
+	names[0] = tr.T("list.all")
+	for i, s := range statusFilters[1:] {
+		names[i+1] = tr.T("status." + s.String())
 	}
 	c.filter = widget.NewSelect(names, nil)
 	c.filter.SetSelectedIndex(0)

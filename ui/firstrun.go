@@ -258,6 +258,9 @@ type inputError struct{ msg string }
 
 func (e *inputError) Error() string { return e.msg }
 
+// heading starts a section. The bundled face has no bold, so headings stand out by colour.
 func heading(s string) *widget.Label {
-	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l := widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.Importance = widget.HighImportance
+	return l
 }

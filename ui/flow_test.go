@@ -37,7 +37,7 @@ func flow(t *testing.T, language string) {
 	first := u.first
 	waitFor(t, "the keyring probe", func() bool { return !first.create.Disabled() })
 	shoot(t, u, w, "firstrun")
-	test.Type(first.name, "alice")
+	typeIn(w, first.name, "alice")
 	test.Tap(first.create)
 	waitFor(t, "the network step", func() bool { return first.demo != nil })
 	test.Tap(first.demo)
@@ -68,7 +68,7 @@ func flow(t *testing.T, language string) {
 	test.Tap(fin.approve)
 	waitFor(t, "the approval", func() bool { return fin.current == nil && shows(fin.review, good) })
 	review(bad)
-	test.Type(fin.reason, "金额有误")
+	typeIn(w, fin.reason, "金额有误")
 	test.Tap(fin.reject)
 	waitFor(t, "the rejection", func() bool { return fin.current == nil && shows(fin.review, bad) })
 
@@ -124,13 +124,13 @@ func flow(t *testing.T, language string) {
 func typeBill(t *testing.T, u *UI, w fyne.Window, payer string, prices ...string) string {
 	t.Helper()
 	f := u.cashier.form
-	test.Type(f.payerName, payer)
-	test.Type(f.department, "呼吸内科")
+	typeIn(w, f.payerName, payer)
+	typeIn(w, f.department, "呼吸内科")
 	for i, price := range prices {
 		r := f.rows[i]
 		r.category.SetSelectedIndex(i + 1)
-		test.Type(r.name, "项目"+strconv.Itoa(i+1))
-		test.Type(r.price, price)
+		typeIn(w, r.name, "项目"+strconv.Itoa(i+1))
+		typeIn(w, r.price, price)
 		if i+1 < len(prices) {
 			enter(r.price)
 			if w.Canvas().Focused() != f.rows[i+1].name {
@@ -141,8 +141,7 @@ func typeBill(t *testing.T, u *UI, w fyne.Window, payer string, prices ...string
 			}
 		}
 	}
-	test.Type(f.fund, "10.00")
-	w.Canvas().Focus(f.fund)
+	typeIn(w, f.fund, "10.00")
 	return f.serial.Text
 }
 

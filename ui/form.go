@@ -260,6 +260,7 @@ func (f *billForm) addRow(it bill.Item, focus bool) {
 	r := &itemRow{extra: it}
 	cats := translated(f.u.tr, "cat.", bill.Categories)
 	r.category = widget.NewSelect(cats, nil)
+	r.category.PlaceHolder = f.u.tr.T("form.pick")
 	switch {
 	case it.Category != "":
 		for i, c := range bill.Categories {

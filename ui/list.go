@@ -30,7 +30,9 @@ func newBillList(u *UI, onSelect func(*service.View)) *billList {
 		func() fyne.CanvasObject {
 			cells := make([]fyne.CanvasObject, len(listColumns))
 			for i := range cells {
-				cells[i] = widget.NewLabel("")
+				l := widget.NewLabel("")
+				l.Truncation = fyne.TextTruncateEllipsis
+				cells[i] = l
 			}
 			return container.NewGridWithColumns(len(cells), cells...)
 		},

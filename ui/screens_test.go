@@ -1,0 +1,106 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"ebill/app/bill"
+	"ebill/app/ledger"
+	"ebill/app/node"
+	"ebill/app/service"
+	"ebill/lightclient"
+)
+
+// fixedNow is the clock of the golden screens.
+func fixedNow() time.Time { return time.Date(2026, 11, 23, 9, 30, 0, 0, time.Local) }
+
+// golden compares the window with testdata/NAME-LANG.png; a mismatch is written to
+// testdata/failed/.
+func golden(t *testing.T, u *UI, w fyne.Window, name string) {
+	t.Helper()
+	w.Content().Refresh()
+	test.AssertImageMatches(t, name+"-"+u.tr.lang+".png", w.Canvas().Capture())
+}
+
+// TestFormValidation submits an incomplete bill with the keyboard: each problem appears
+// under its own field, the cursor goes to the first one, and typing the missing value clears
+// its message.
+func TestFormValidation(t *testing.T) {
+	u, w, _ := newTestUI(t, langZH, fixedNow)
+	u.prefs.SetString(prefCode, node.DemoBillCode)
+	f := newBillForm(u, testAccount(), func(*service.View) { t.Error("submitted an invalid bill") })
+	w.SetContent(f.content)
+	r := f.rows[0]
+	typeIn(w, r.name, "血常规")
+	typeIn(w, r.price, "25.5.0")
+	f.visit.SetText("")
+	typeIn(w, f.visit, "2026-11-31")
+	press(t, w)
+
+	want := map[*widget.Label]string{
+		f.errs["payer.name"]:         "缺少交款人",
+		f.errs["medical.visit_date"]: u.tr.msgs[langZH]["form.bad.date"],
+		r.err:                        u.tr.msgs[langZH]["form.bad.money"],
+	}
+	for l, msg := range want {
+		if !l.Visible() || !strings.Contains(l.Text, msg) {
+			t.Errorf("problem label %q (visible %v), want %q", l.Text, l.Visible(), msg)
+		}
+	}
+	if f.errs["code"].Visible() {
+		t.Errorf("bill code marked: %q", f.errs["code"].Text)
+	}
+	if w.Canvas().Focused() != f.payerName {
+		t.Errorf("focus on %T, want the payer name", w.Canvas().Focused())
+	}
+	golden(t, u, w, "form-invalid")
+
+	typeIn(w, f.payerName, "张三")
+	if f.errs["payer.name"].Visible() {
+		t.Errorf("payer name still marked after typing it: %q", f.errs["payer.name"].Text)
+	}
+}
+
+// TestScreens compares the first-run screen and a bill's detail with their golden images, in
+// both languages.
+func TestScreens(t *testing.T) {
+	for _, language := range []string{langZH, langEN} {
+		t.Run(language, func(t *testing.T) {
+			u, w, _ := newTestUI(t, language, fixedNow)
+			u.showFirstRun()
+			waitFor(t, "the keyring probe", func() bool { return !u.first.create.Disabled() })
+			golden(t, u, w, "firstrun")
+
+			u.desk = nil
+			w.SetContent(container.NewVScroll(u.billView(sampleView())))
+			golden(t, u, w, "detail")
+		})
+	}
+}
+
+// sampleView is an issued bill as the ledger and the light node would give it.
+func sampleView() *service.View {
+	created := fixedNow()
+	b := bill.Sample(bill.Outpatient, node.DemoHospital, "W20261123093000000", 4, created)
+	b.Code, b.Number, b.CheckCode, b.IssuedAt = node.DemoBillCode, "0000000042", "3fa9c1", created.Add(3*time.Second)
+	actor := make([]byte, 32)
+	ev := func(typ ledger.EventType, h int64, sec int) ledger.Event {
+		return ledger.Event{Type: typ, Height: h, Time: created.Add(time.Duration(sec) * time.Second),
+			TxHash: [32]byte{byte(h), 0xab, 0xcd}, Actor: actor}
+	}
+	return &service.View{
+		ID:   bill.ID(b.OrgCode, b.Serial),
+		Bill: b,
+		Record: ledger.Bill{Kind: b.Kind, Org: b.OrgCode, Serial: b.Serial, Code: b.Code, Total: b.Total,
+			Created: created, Status: ledger.StatusIssued, Number: b.Number, CheckCode: b.CheckCode,
+			IssuedAt: b.IssuedAt, Events: []ledger.Event{ev(ledger.EventSubmitted, 40, 0),
+				ev(ledger.EventApproved, 41, 1), ev(ledger.EventIssued, 42, 3)}},
+		Verified: lightclient.Verified{Height: 43, SignedPercent: 100},
+	}
+}
