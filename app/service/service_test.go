@@ -286,6 +286,24 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("segment exhausted", func(t *testing.T) {
+		bills := []*bill.Bill{sample(bill.Outpatient, hospitalB, "seg", 1), sample(bill.Outpatient, hospitalB, "seg", 2)}
+		for _, r := range cashierB.SubmitBatch(ctx, bills, nil) {
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+		}
+		if rep, err := clerk.AutoReview(ctx, nil); err != nil || rep.Approved < 2 || len(rep.Held) != 0 { // and earlier subtests' bills
+			t.Fatalf("auto review: %+v, %v", rep, err)
+		}
+		if _, err := cashierB.Issue(ctx, bill.ID(hospitalB, bills[0].Serial), nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cashierB.Issue(ctx, bill.ID(hospitalB, bills[1].Serial), nil); !errors.Is(err, service.ErrSegmentExhausted) {
+			t.Errorf("issue past the segment: %v", err)
+		}
+	})
+
 	t.Run("two desks of one identity", func(t *testing.T) {
 		// Both start from the same verified sequence: the ledger refuses one of each pair as
 		// a replay, and the desk resynchronises and sends again.
