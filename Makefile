@@ -1,5 +1,5 @@
 # ebill — every target installs what it needs (scripts/deps.sh) and only what is missing.
-.PHONY: deps build test fuzz demo chaos bench
+.PHONY: deps build test fuzz run demo chaos bench
 
 deps:
 	@scripts/deps.sh
@@ -21,3 +21,7 @@ chaos: deps
 
 bench: deps
 	go run ./cmd/ebillctl bench --duration $(or $(DURATION),20s) --baseline --runs $(or $(RUNS),3)
+
+# The desktop; the first run asks for an identity and a network (or: go run ./cmd/ebill --demo).
+run: deps
+	go run ./cmd/ebill
