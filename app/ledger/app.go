@@ -327,7 +327,8 @@ func (a *App) decodeBlock(raw [][]byte) ([]*Tx, []error, []bool) {
 	return txs, errs, sigOK
 }
 
-// PrepareProposal keeps, in mempool order, the transactions that decode and verify, up to
+// PrepareProposal keeps, in mempool order, the transactions that decode, validate and
+// verify, up to
 // MaxTxBytes as CometBFT counts them (with their protobuf framing).
 func (a *App) PrepareProposal(_ context.Context, req *abci.PrepareProposalRequest) (*abci.PrepareProposalResponse, error) {
 	_, errs, sigOK := a.decodeBlock(req.Txs)
@@ -348,7 +349,7 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 }
 
 // ProcessProposal rejects a block holding a transaction that no honest proposer would
-// include: undecodable, oversize or with a bad signature. Stateful refusals are results
+// include: undecodable, oversize, with invalid fields or with a bad signature. Stateful refusals are results
 // of FinalizeBlock, not grounds to reject a block.
 func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalRequest) (*abci.ProcessProposalResponse, error) {
 	_, errs, sigOK := a.decodeBlock(req.Txs)

@@ -134,7 +134,7 @@ func (x *exec) registerAccount(m *RegisterAccount) error {
 	if err != nil {
 		return err
 	}
-	if want := map[Role]OrgKind{RoleFinance: OrgBureau, RoleCashier: OrgHospital}[m.Role]; want != 0 && o.Kind != want {
+	if want := orgKindOf(m.Role); want != 0 && o.Kind != want {
 		return refuse(CodeInvalid, "a %s belongs to a %s, and %q is a %s", m.Role, want, m.Org, o.Kind)
 	}
 	a, _, err := load(x, AccountKey(m.Pub), DecodeAccount)
@@ -147,6 +147,17 @@ func (x *exec) registerAccount(m *RegisterAccount) error {
 		x.signer = a // the caller writes the signer back after the message
 	}
 	return nil
+}
+
+// orgKindOf is the kind of org a role works at; 0 for roles found at either.
+func orgKindOf(r Role) OrgKind {
+	switch r {
+	case RoleFinance:
+		return OrgBureau
+	case RoleCashier:
+		return OrgHospital
+	}
+	return 0
 }
 
 // mayHandOrgKey checks that the signer can pass on org's key of epoch: the admin can, and

@@ -10,8 +10,8 @@ import (
 )
 
 // FuzzCheckTx feeds arbitrary bytes to DecodeTx and CheckTx: neither may panic or fail
-// with an error, and CheckTx calls the bytes malformed or oversize exactly when DecodeTx
-// refuses them.
+// with an error, and CheckTx refuses the bytes as DecodeTx does whenever DecodeTx refuses
+// them.
 func FuzzCheckTx(f *testing.F) {
 	n := newNetwork()
 	c := newChain(f, "", n.genesis)
@@ -37,8 +37,11 @@ func FuzzCheckTx(f *testing.F) {
 		if err != nil {
 			t.Fatalf("CheckTx error: %v", err)
 		}
-		code := ledger.Code(res.Code)
-		if stateless := code == ledger.CodeMalformed || code == ledger.CodeOversize; stateless != (decodeErr != nil) {
+		want, refused := ledger.CodeOf(decodeErr)
+		if !refused {
+			t.Fatalf("DecodeTx error is not a refusal: %v", decodeErr)
+		}
+		if code := ledger.Code(res.Code); decodeErr != nil && code != want || decodeErr == nil && code == ledger.CodeMalformed {
 			t.Fatalf("CheckTx code %s, DecodeTx error %v", code, decodeErr)
 		}
 	})

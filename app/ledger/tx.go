@@ -74,8 +74,9 @@ func NewTx(chainID string, s Signer, seq uint64, msg Msg) ([]byte, error) {
 	return tx, nil
 }
 
-// DecodeTx parses a transaction without verifying its signature or checking any state. It
-// refuses oversize input with CodeOversize and anything not canonical with CodeMalformed.
+// DecodeTx parses a transaction and checks its fields, without verifying its signature or
+// looking at any state. It refuses oversize input with CodeOversize, anything not
+// canonical with CodeMalformed and fields no state could accept with CodeInvalid.
 func DecodeTx(b []byte) (*Tx, error) {
 	if len(b) > MaxTxSize {
 		return nil, refuse(CodeOversize, "transaction of %d bytes exceeds %d", len(b), MaxTxSize)
@@ -97,6 +98,9 @@ func DecodeTx(b []byte) (*Tx, error) {
 	msg, err := decodeMsg(t, body)
 	if err != nil {
 		return nil, refuse(CodeMalformed, "%s body: %v", t, err)
+	}
+	if err := msg.validate(); err != nil {
+		return nil, refuse(CodeInvalid, "%s: %v", t, err)
 	}
 	tx.Msg = msg
 	tx.Signature = b[len(unsigned):]

@@ -1,7 +1,10 @@
 package ledger
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -84,3 +87,27 @@ func TestRecordRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeValidates re-signs a transaction whose bill code NewTx would never accept and
+// checks that DecodeTx refuses it as invalid rather than letting it reach the rules.
+func TestDecodeValidates(t *testing.T) {
+	priv := ed25519.NewKeyFromSeed(make([]byte, 32))
+	s := keySigner{priv}
+	m := &SubmitBill{Kind: "outpatient", Org: "H1", Serial: "S", Code: "32060126", Total: 1,
+		Created: time.Unix(1, 0), Payload: []byte{1}, Signature: make([]byte, 64)}
+	tx, err := NewTx("c", s, 1, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsigned := bytes.Replace(tx[:len(tx)-64], []byte("32060126"), []byte("3206012x"), 1)
+	forged := append(unsigned, ed25519.Sign(priv, append([]byte(signTag), unsigned...))...)
+	_, err = DecodeTx(forged)
+	if code, _ := CodeOf(err); code != CodeInvalid || !strings.Contains(err.Error(), `"3206012x"`) {
+		t.Errorf("DecodeTx of a bad bill code: %v, want invalid quoting the code", err)
+	}
+}
+
+type keySigner struct{ priv ed25519.PrivateKey }
+
+func (k keySigner) PublicKey() ed25519.PublicKey { return k.priv.Public().(ed25519.PublicKey) }
+func (k keySigner) Sign(m []byte) []byte         { return ed25519.Sign(k.priv, m) }
