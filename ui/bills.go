@@ -168,10 +168,8 @@ func (s *billsScreen) onIssue() {
 }
 
 func (s *billsScreen) onReverse() {
-	reason := strings.TrimSpace(s.reason.Text)
-	if reason == "" {
-		s.u.showError(&inputError{s.u.tr.T("detail.reverse.need")})
-		s.u.win.Canvas().Focus(s.reason)
+	reason, ok := s.u.reasonIn(s.reason, "detail.reverse.need")
+	if !ok {
 		return
 	}
 	desk, id := s.u.desk, s.current.ID
@@ -209,7 +207,7 @@ func (s *billsScreen) onOpenPDF() {
 		if err == nil {
 			path, err = writeTemp(pdfName(v), buf.Bytes())
 		}
-		s.rendered(path, err)
+		s.pdfDone("detail.pdf.opened", path, err, true)
 	}()
 }
 
@@ -222,17 +220,18 @@ func writeTemp(name string, data []byte) (string, error) {
 	return f.Name(), errors.Join(err, f.Close())
 }
 
-func (s *billsScreen) rendered(path string, err error) {
+// pdfDone reports PDF work from its goroutine: the error, or where the PDF is (message key)
+// and, to print it, opens it in the system viewer.
+func (s *billsScreen) pdfDone(key, path string, err error, open bool) {
 	fyne.Do(func() {
 		s.note.SetText("")
-		if err != nil {
-			s.u.showError(err)
-			return
+		if err == nil {
+			s.note.SetText(s.u.tr.F(key, path))
+			if open {
+				err = s.u.app.OpenURL(&url.URL{Scheme: "file", Path: path})
+			}
 		}
-		s.note.SetText(s.u.tr.F("detail.pdf.opened", path))
-		if err := s.u.app.OpenURL(&url.URL{Scheme: "file", Path: path}); err != nil {
-			s.u.showError(err)
-		}
+		s.u.showError(err)
 	})
 }
 
@@ -243,19 +242,8 @@ func (s *billsScreen) onSavePDF() {
 		go func() {
 			_, err := desk.Render(s.u.ctx, w, v.ID)
 			err = errors.Join(err, w.Close())
-			s.saved(w.URI().Path(), err)
+			s.pdfDone("detail.pdf.saved", w.URI().Path(), err, false)
 		}()
-	})
-}
-
-func (s *billsScreen) saved(path string, err error) {
-	fyne.Do(func() {
-		s.note.SetText("")
-		if err != nil {
-			s.u.showError(err)
-			return
-		}
-		s.note.SetText(s.u.tr.F("detail.pdf.saved", path))
 	})
 }
 

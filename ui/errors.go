@@ -101,6 +101,17 @@ func (u *UI) showError(err error) {
 // failed reports err from a goroutine.
 func (u *UI) failed(err error) { fyne.Do(func() { u.showError(err) }) }
 
+// reasonIn is the text of a required reason: when there is none, it says so (message key
+// missing) and puts the cursor where it goes.
+func (u *UI) reasonIn(e *widget.Entry, missing string) (string, bool) {
+	r := strings.TrimSpace(e.Text)
+	if r == "" {
+		u.showError(&inputError{u.tr.T(missing)})
+		u.win.Canvas().Focus(e)
+	}
+	return r, r != ""
+}
+
 // wrapped is a label that wraps at word boundaries.
 func wrapped(s string) *widget.Label {
 	l := widget.NewLabel(s)

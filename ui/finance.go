@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -154,10 +153,8 @@ func (f *financeScreen) onApprove() {
 }
 
 func (f *financeScreen) onReject() {
-	reason := strings.TrimSpace(f.reason.Text)
-	if reason == "" {
-		f.u.showError(&inputError{f.u.tr.T("finance.reason.need")})
-		f.u.win.Canvas().Focus(f.reason)
+	reason, ok := f.u.reasonIn(f.reason, "finance.reason.need")
+	if !ok {
 		return
 	}
 	desk, id := f.u.desk, f.current.ID
