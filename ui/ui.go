@@ -277,6 +277,7 @@ func (u *UI) showWork() {
 	u.registerShortcuts()
 	if u.cashier != nil {
 		u.cashier.load()
+		u.win.Canvas().Focus(u.cashier.form.payerName) // the next patient is the first thing typed
 	}
 	if u.finance != nil {
 		u.finance.load()
