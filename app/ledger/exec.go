@@ -213,6 +213,11 @@ func (x *exec) rotateOrgKey(m *RotateOrgKey) error {
 	if err := x.mayHandOrgKey(m.Org, o.KeyEpoch, m.Type()); err != nil {
 		return err
 	}
+	// A member who rotates the key without granting it to themselves would lock the org
+	// out of its own new bills until an admin steps in.
+	if x.signer.Role != RoleAdmin && !slices.ContainsFunc(m.Grants, func(g MemberGrant) bool { return g.Member.Equal(x.signer.Pub) }) {
+		return refuse(CodeInvalid, "rotation of org %q must include the signer %s among its grants", m.Org, short(x.signer.Pub))
+	}
 	o.KeyEpoch++
 	o.EncKey = m.EncKey
 	x.putOrg(&o)

@@ -127,6 +127,10 @@ func TestRefusals(t *testing.T) {
 		{"grant without holding the key", func() []byte {
 			return n.clerk2.tx(t, &ledger.GrantOrgKey{Org: bureau, Member: n.auditor.PublicKey(), Epoch: 1, Wrapped: []byte("w")})
 		}, ledger.CodeOK, ledger.CodeNoGrant, false, "no grant"},
+		{"rotation that leaves out the signer", func() []byte {
+			return n.clerk.tx(t, &ledger.RotateOrgKey{Org: bureau, EncKey: []byte("k9"),
+				Grants: []ledger.MemberGrant{{Member: n.auditor.PublicKey(), Wrapped: []byte("w")}}})
+		}, ledger.CodeInvalid, ledger.CodeInvalid, false, "must include the signer"},
 		{"withdraw an issued bill", func() []byte { return h1.tx(t, &ledger.Withdraw{ID: issuedID}) },
 			ledger.CodeOK, ledger.CodeBadState, false, "not yet issued"},
 		{"negative total", func() []byte { return h1.tx(t, h1.submission(org1, "neg", -5, 16)) },
