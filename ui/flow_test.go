@@ -23,7 +23,7 @@ import (
 // identity, start the demo network, type two bills and submit them with the keyboard, switch
 // to the bureau's clerk, approve one and reject the other with a reason, switch back, issue
 // the approved bill, open its detail, export its PDF, and find the rejected one with its
-// reason. In both languages.
+// reason, and reverse the issued one. In both languages.
 func TestFlow(t *testing.T) {
 	for _, language := range []string{langZH, langEN} {
 		t.Run(language, func(t *testing.T) { flow(t, language) })
@@ -109,8 +109,28 @@ func flow(t *testing.T, language string) {
 		t.Errorf("PDF: %d bytes, %v", len(data), err)
 	}
 
+	// Found again as printed on the paper, then reversed with a reason.
+	bills.current = nil
+	bills.mode.SetSelectedIndex(byNumber)
+	typeIn(w, bills.first, v.Record.Code)
+	typeIn(w, bills.second, v.Record.Number)
+	enter(bills.second)
+	waitFor(t, "the search by number", func() bool { return bills.current != nil })
+	if bills.current.ID != v.ID {
+		t.Fatalf("search by %s %s found %s, want %s", v.Record.Code, v.Record.Number, bills.current.ID, v.ID)
+	}
+	typeIn(w, bills.reason, "患者退费")
+	test.Tap(bills.reverse)
+	waitFor(t, "the red bill", func() bool { return bills.current.Record.RedOf == v.ID })
+	if red := bills.current; red.Record.Status != ledger.StatusIssued || red.Record.Total != -v.Record.Total {
+		t.Errorf("red bill: status %v, total %s", red.Record.Status, red.Record.Total)
+	}
+
 	bills.open(bill.ID(u.desk.Account().Org, bad))
 	waitFor(t, "the rejected bill", func() bool { return bills.current.Record.Serial == bad })
+	if bills.current.Bill == nil || !shows(bills.detail, tr.T("detail.correct")) {
+		t.Error("a rejected bill offers no correction")
+	}
 	if bills.current.Record.Status != ledger.StatusRejected || !shows(bills.detail, "金额有误") ||
 		!shows(bills.detail, tr.T("status.rejected")) {
 		t.Errorf("rejected bill: status %v, screen %q", bills.current.Record.Status, texts(bills.detail))

@@ -67,13 +67,17 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// texts is every label and entry text under o, for asserting what the screen says.
+// texts is every label and button text under o, for asserting what the screen says.
 func texts(o fyne.CanvasObject) []string {
 	var out []string
 	var walk func(fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
 		switch w := o.(type) {
 		case *widget.Label:
+			if w.Visible() {
+				out = append(out, w.Text)
+			}
+		case *widget.Button:
 			if w.Visible() {
 				out = append(out, w.Text)
 			}
