@@ -331,6 +331,10 @@ func (u *UI) switched(name string, id *wallet.Identity, desk *service.Desk) {
 	fyne.Do(func() {
 		u.prefs.SetString(prefIdentity, name)
 		u.id, u.desk = id, desk
+		if u.stopWatch != nil { // the HIS folder was the previous identity's to submit
+			u.stopWatch()
+			u.stopWatch, u.watchDir = nil, ""
+		}
 		u.setAutoReview(u.prefs.Bool(prefAuto))
 		u.showWork()
 	})
