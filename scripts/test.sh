@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` and CI run it: vet, unit and integration tests with a
-# real Secret Service (gnome-keyring in a private D-Bus session), and short fuzz runs.
+# real Secret Service (gnome-keyring in a private D-Bus session), the UI on Fyne's test
+# driver without GL, a smoke run of the real desktop under Xvfb, and short fuzz runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,12 @@ dbus-run-session -- bash -c '
   export EBILL_KEYRING_IT=1
   go test -count=1 -timeout 30m ./...
 '
+
+# The UI tests once more without cgo or GL: Fyne's software test driver (-tags ci).
+CGO_ENABLED=0 go test -count=1 -tags ci ./ui/...
+
+# The real GL build on a virtual X server: the first-run screen appears and is painted.
+scripts/smoke.sh
 
 scripts/fuzz.sh "${FUZZTIME:-5s}"
 echo "make test: all passed"
