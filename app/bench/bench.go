@@ -263,7 +263,7 @@ func runLedger(ctx context.Context, cfg Config, payload int, dir string) (*Resul
 		iss = &issuing{light: light, clerk: nodetest.NewSigner(node.DemoChainID, w.ids.Clerk, 0),
 			cashier: nodetest.NewSigner(node.DemoChainID, w.ids.Cashier, 0)}
 	}
-	res, err := drive(ctx, cfg, "ebill", rpcs, jobs, iss, []int{os.Getpid()})
+	res, err := drive(ctx, cfg, "ebill", net, jobs, iss, []int{os.Getpid()})
 	return res, jobs, err
 }
 
@@ -281,7 +281,7 @@ func runKVStore(ctx context.Context, cfg Config, jobs [][]job, dir string) (*Res
 		return nil, fmt.Errorf("bench: start kvstore: %w", err)
 	}
 	defer net.stop()
-	return drive(ctx, cfg, "kvstore", rpcs, jobs, nil, []int{os.Getpid()})
+	return drive(ctx, cfg, "kvstore", net, jobs, nil, []int{os.Getpid()})
 }
 
 func runRemote(ctx context.Context, cfg Config, payload int, dir string) (*Result, error) {
@@ -320,7 +320,7 @@ func runRemote(ctx context.Context, cfg Config, payload int, dir string) (*Resul
 		return nil, fmt.Errorf("bench: sign bills: %w", err)
 	}
 	rpcs := append([]string{rm.File.Primary}, rm.File.Witnesses...)
-	return drive(ctx, cfg, "ebill", rpcs, jobs, iss, nil)
+	return drive(ctx, cfg, "ebill", &network{rpcs: rpcs}, jobs, iss, nil)
 }
 
 func startLight(ctx context.Context, f node.NetworkFile, dir string) (*lightclient.Client, error) {
@@ -341,10 +341,11 @@ func startLight(ctx context.Context, f node.NetworkFile, dir string) (*lightclie
 	return c, nil
 }
 
-// drive runs the load on nodes at rpcs (cashier i sends to node i mod n, so a testnet's
-// mempools share the intake) and measures it.
-func drive(ctx context.Context, cfg Config, app string, rpcs []string, jobs [][]job, iss *issuing, pids []int) (*Result, error) {
-	l := &load{jobs: jobs, issue: iss, drainFor: cfg.Drain}
+// drive runs the load on the nodes of net (cashier i sends to node i mod n, so a
+// testnet's mempools share the intake) and measures it.
+func drive(ctx context.Context, cfg Config, app string, net *network, jobs [][]job, iss *issuing, pids []int) (*Result, error) {
+	rpcs := net.rpcs
+	l := &load{jobs: jobs, issue: iss, drainFor: cfg.Drain, bus: net.bus}
 	if cfg.Rate > 0 {
 		l.rate = cfg.Rate / float64(len(jobs))
 	}

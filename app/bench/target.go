@@ -19,6 +19,7 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
+	"github.com/cometbft/cometbft/types"
 	"github.com/spf13/viper"
 
 	"ebill/app/bill"
@@ -133,6 +134,15 @@ func kvJobs(like [][]job) [][]job {
 type network struct {
 	rpcs  []string
 	stops []func() error
+	// bus is the event bus of the first node: the watcher takes committed blocks and
+	// their results from it in this process, so that measuring costs no RPC encoding.
+	bus *types.EventBus
+}
+
+// started is a node started in this process.
+type started struct {
+	stop func() error
+	bus  *types.EventBus
 }
 
 func (n *network) stop() error {
@@ -169,25 +179,25 @@ func homes(dir string, n int, g ledger.Genesis) ([]string, []string, error) {
 
 // startNodes starts every home concurrently (a testnet node's first block needs the
 // others) with start, and waits for block 1 everywhere.
-func startNodes(ctx context.Context, hs, rpcs []string, start func(ctx context.Context, home string) (func() error, error)) (*network, error) {
-	n := &network{rpcs: rpcs, stops: make([]func() error, len(hs))}
+func startNodes(ctx context.Context, hs, rpcs []string, start func(ctx context.Context, home string) (started, error)) (*network, error) {
+	n := &network{rpcs: rpcs}
+	nodes := make([]started, len(hs))
 	errs := make([]error, len(hs))
 	var wg sync.WaitGroup
 	for i, h := range hs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n.stops[i], errs[i] = start(ctx, h)
+			nodes[i], errs[i] = start(ctx, h)
 		}()
 	}
 	wg.Wait()
-	var started []func() error
-	for _, s := range n.stops {
-		if s != nil {
-			started = append(started, s)
+	for _, s := range nodes {
+		if s.stop != nil {
+			n.stops = append(n.stops, s.stop)
 		}
 	}
-	n.stops = started
+	n.bus = nodes[0].bus
 	if err := errors.Join(errs...); err != nil {
 		return nil, errors.Join(err, n.stop())
 	}
@@ -203,25 +213,25 @@ func startNodes(ctx context.Context, hs, rpcs []string, start func(ctx context.C
 	return n, nil
 }
 
-func startLedger(ctx context.Context, home string) (func() error, error) {
+func startLedger(ctx context.Context, home string) (started, error) {
 	n, err := node.Start(ctx, home, node.Options{})
 	if err != nil {
-		return nil, err
+		return started{}, err
 	}
-	return n.Stop, nil
+	return started{stop: n.Stop, bus: n.EventBus()}, nil
 }
 
 // startKVStore runs CometBFT's kvstore example app in home with the home's config: the
 // same consensus timeouts, mempool, indexer and ABCI connection locking as the ledger's
 // node, so only the application differs.
-func startKVStore(ctx context.Context, home string) (func() error, error) {
+func startKVStore(ctx context.Context, home string) (started, error) {
 	c, err := loadConfig(home)
 	if err != nil {
-		return nil, err
+		return started{}, err
 	}
 	nodeKey, err := p2p.LoadNodeKey(c.NodeKeyFile())
 	if err != nil {
-		return nil, fmt.Errorf("kvstore node in %q: %w", home, err)
+		return started{}, fmt.Errorf("kvstore node in %q: %w", home, err)
 	}
 	pv := privval.LoadFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
 	app := kvstore.NewPersistentApplication(filepath.Join(c.DBDir(), "kvstore"))
@@ -230,6 +240,7 @@ func startKVStore(ctx context.Context, home string) (func() error, error) {
 	provider := func(dc *cfg.DBContext) (dbm.DB, error) {
 		db, err := cfg.DefaultDBProvider(dc)
 		if err == nil && dc.ID == "tx_index" {
+			db = node.GuardClose(db)
 			mu.Lock()
 			txIndex = db
 			mu.Unlock()
@@ -242,9 +253,9 @@ func startKVStore(ctx context.Context, home string) (func() error, error) {
 		err = n.Start()
 	}
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("kvstore node in %q: %w", home, err), app.Close())
+		return started{}, errors.Join(fmt.Errorf("kvstore node in %q: %w", home, err), app.Close())
 	}
-	return func() error {
+	return started{bus: n.EventBus(), stop: func() error {
 		err := n.Stop()
 		n.Wait()
 		// CometBFT leaves the tx index open (PITFALLS.md); close it so the process can go on.
@@ -254,7 +265,7 @@ func startKVStore(ctx context.Context, home string) (func() error, error) {
 			err = errors.Join(err, txIndex.Close())
 		}
 		return errors.Join(err, app.Close())
-	}, nil
+	}}, nil
 }
 
 // loadConfig reads a home's config.toml as node.Start does.

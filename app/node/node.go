@@ -20,6 +20,7 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
+	"github.com/cometbft/cometbft/types"
 	"github.com/spf13/viper"
 
 	"ebill/app/ledger"
@@ -150,6 +151,10 @@ func closeDB(db dbm.DB) error {
 // RPCAddr is the node's CometBFT RPC endpoint, http://127.0.0.1:port.
 func (n *Node) RPCAddr() string { return n.rpcAddr }
 
+// EventBus is the node's event bus: in-process subscribers (a bench's watcher) receive
+// committed blocks with their results without going through the RPC.
+func (n *Node) EventBus() *types.EventBus { return n.cmt.EventBus() }
+
 // ChainID is the chain the node validates.
 func (n *Node) ChainID() string { return n.cmt.GenesisDoc().ChainID }
 
@@ -271,6 +276,9 @@ func (t *dbTracker) provider(ctx *cfg.DBContext) (dbm.DB, error) {
 	db, err := cfg.DefaultDBProvider(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if ctx.ID == "tx_index" {
+		db = GuardClose(db)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
