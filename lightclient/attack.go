@@ -14,10 +14,12 @@ import (
 	"github.com/cometbft/cometbft/types"
 )
 
-// watchedProvider is CometBFT's HTTP provider with two changes. It keeps the evidence the
-// light client sends (the light client only logs it, and the desk must keep it). And it
-// reports a dead connection as provider.ErrNoResponse: the light client then keeps the node
-// as a witness for when it returns, instead of dropping it as malicious for good.
+// watchedProvider is CometBFT's HTTP provider with these changes. It keeps the evidence the
+// light client sends (the light client only logs it, and the desk must keep it). It gives
+// each request Config.NodeTimeout and reports a dead or frozen node as
+// provider.ErrNoResponse: the light client then promotes a witness in its place, or skips
+// it as a witness, and keeps it for when it returns instead of dropping it as malicious for
+// good. And it reports a node that is behind as not having the header yet (see LightBlock).
 type watchedProvider struct {
 	provider.Provider
 	addr string
@@ -27,9 +29,21 @@ type watchedProvider struct {
 func (p *watchedProvider) String() string { return p.addr }
 
 func (p *watchedProvider) LightBlock(ctx context.Context, height int64) (*types.LightBlock, error) {
-	lb, err := p.Provider.LightBlock(ctx, height)
-	if err != nil && ctx.Err() == nil && isTransport(err) {
+	actx, cancel := context.WithTimeout(ctx, p.c.cfg.NodeTimeout)
+	defer cancel()
+	lb, err := p.Provider.LightBlock(actx, height)
+	switch {
+	case err == nil || ctx.Err() != nil:
+		return lb, err
+	case isTransport(err) || errors.Is(err, context.DeadlineExceeded):
 		return nil, provider.ErrNoResponse
+	case errors.Is(err, provider.ErrHeightTooHigh) && height > 0:
+		// A witness behind the primary's header (a validator catching up after a restart)
+		// makes the light client's detector sleep 2×clock drift + block lag, 30 s that no
+		// context cuts short, holding every read. Not having the header yet is what such a
+		// witness tells: the header is still accepted only once a witness holds the same
+		// one. The primary's path handles both errors alike.
+		return nil, provider.ErrLightBlockNotFound
 	}
 	return lb, err
 }

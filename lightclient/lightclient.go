@@ -76,6 +76,11 @@ const DefaultTrustingPeriod = 168 * time.Hour
 // DefaultUpdateInterval is how often the background loop looks for a new header.
 const DefaultUpdateInterval = time.Second
 
+// DefaultNodeTimeout bounds one request to one node. A node that has not answered by then
+// counts as unreachable, and the light node moves on to another: a dead or frozen node must
+// cost a read seconds, not the read's whole deadline.
+const DefaultNodeTimeout = 2 * time.Second
+
 // Config says which chain to follow and whom to trust for the first header.
 type Config struct {
 	ChainID string
@@ -91,6 +96,8 @@ type Config struct {
 	Witnesses []string
 	// UpdateInterval defaults to DefaultUpdateInterval.
 	UpdateInterval time.Duration
+	// NodeTimeout defaults to DefaultNodeTimeout.
+	NodeTimeout time.Duration
 }
 
 // State is the light node's condition as a status bar shows it.
@@ -150,9 +157,11 @@ type Client struct {
 	closed  bool
 	lastErr error
 	// head is the latest verified header; headAt is when an update last confirmed it
-	// (zero until the first update succeeds).
-	head   *types.LightBlock
-	headAt time.Time
+	// (zero until the first update succeeds). triedAt is when the last update ended, with
+	// or without success (lastErr).
+	head    *types.LightBlock
+	headAt  time.Time
+	triedAt time.Time
 	// primary and witnesses are the light client's providers as of the last update: asking
 	// the light client may wait for its verification to finish.
 	primary   string
@@ -168,7 +177,19 @@ type Client struct {
 // (or restores the store), checks it is within the trusting period, and starts the
 // background updates. logger may be nil.
 func New(ctx context.Context, cfg Config, dir string, logger log.Logger) (*Client, error) {
-	return open(ctx, cfg, dir, logger, hooks{now: time.Now, provider: httpprovider.New})
+	return open(ctx, cfg, dir, logger, hooks{now: time.Now, provider: newHTTPProvider})
+}
+
+// newHTTPProvider is CometBFT's HTTP provider over a client without its own timeout.
+// httpprovider.New sets a 5 s client timeout and, when it expires, sleeps and retries up to
+// five times; a frozen node then held an update for half a minute. The per-request timeout
+// is watchedProvider's instead (Config.NodeTimeout).
+func newHTTPProvider(chainID, addr string) (provider.Provider, error) {
+	rc, err := rpchttp.New(addr)
+	if err != nil {
+		return nil, err
+	}
+	return httpprovider.NewWithClient(chainID, rc), nil
 }
 
 // hooks are the parts tests replace: the clock, and where light blocks come from.
@@ -186,6 +207,9 @@ func open(ctx context.Context, cfg Config, dir string, logger log.Logger, h hook
 	}
 	if cfg.UpdateInterval == 0 {
 		cfg.UpdateInterval = DefaultUpdateInterval
+	}
+	if cfg.NodeTimeout == 0 {
+		cfg.NodeTimeout = DefaultNodeTimeout
 	}
 	switch {
 	case strings.TrimSpace(cfg.ChainID) == "":
@@ -381,15 +405,41 @@ func (c *Client) usable() error {
 
 // update verifies the primary's latest header if it is new and returns the latest trusted
 // light block.
+//
+// Callers that queued for verifyMu while another caller's update ran take that update's
+// result instead of running their own: it asked the network after they did, so it is as
+// fresh as theirs would be, and concurrent reads of a stale header would otherwise verify
+// one header after another under the lock.
 func (c *Client) update(ctx context.Context) (*types.LightBlock, error) {
 	if err := c.usable(); err != nil {
 		return nil, err
 	}
+	asked := time.Now()
 	c.verifyMu.Lock()
 	defer c.verifyMu.Unlock()
 	if err := c.usable(); err != nil {
 		return nil, err
 	}
+	c.mu.Lock()
+	lb, err, shared := c.head, c.lastErr, c.triedAt.After(asked)
+	c.mu.Unlock()
+	// A failure that was only the other caller's deadline says nothing about the network.
+	if shared && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		if err != nil {
+			return nil, fmt.Errorf("light node: update headers: %w", err)
+		}
+		return lb, nil
+	}
+	lb, err = c.updateLocked(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("light node: update headers: %w", err)
+	}
+	return lb, nil
+}
+
+// updateLocked runs one update of the light client and records its outcome; verifyMu must
+// be held.
+func (c *Client) updateLocked(ctx context.Context) (*types.LightBlock, error) {
 	_, err := c.lc.Update(ctx, c.now())
 	c.noteProviders()
 	if err != nil {
@@ -400,16 +450,17 @@ func (c *Client) update(ctx context.Context) (*types.LightBlock, error) {
 			err = c.checkExpiry(lb)
 		}
 		if err == nil {
+			now := time.Now()
 			c.mu.Lock()
-			c.head, c.headAt, c.lastErr = lb, time.Now(), nil
+			c.head, c.headAt, c.triedAt, c.lastErr = lb, now, now, nil
 			c.mu.Unlock()
 			return lb, nil
 		}
 	}
 	c.mu.Lock()
-	c.lastErr = err
+	c.triedAt, c.lastErr = time.Now(), err
 	c.mu.Unlock()
-	return nil, fmt.Errorf("light node: update headers: %w", err)
+	return nil, err
 }
 
 // classify maps the light client's errors onto the package's sentinels. An attack makes the
@@ -432,7 +483,7 @@ func (c *Client) classify(err error) error {
 	// because the fix (the clock) is on this computer, not on the network.
 	case errors.As(err, &invalid) && strings.Contains(invalid.Reason.Error(), "from the future"):
 		return fmt.Errorf("%w: check this computer's clock (a node may also be sending a forged header): %w", ErrClockDrift, err)
-	case errors.As(err, &invalid) || errors.As(err, &bad) || errors.As(err, &failed):
+	case errors.As(err, &invalid) || errors.As(err, &bad) || errors.As(err, &failed) || trustRootRefused(err):
 		return fmt.Errorf("%w: header: %w", ErrVerification, err)
 	case errors.Is(err, provider.ErrNoResponse) || errors.Is(err, provider.ErrLightBlockNotFound) ||
 		errors.Is(err, provider.ErrHeightTooHigh) || errors.Is(err, light.ErrNoWitnesses) ||
@@ -440,6 +491,15 @@ func (c *Client) classify(err error) error {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
+}
+
+// trustRootRefused reports the light client's refusals of the trust root's header, which
+// it returns as plain errors (light.Client.initializeWithTrustOptions): a header whose hash
+// is not the network file's, or one whose commit does not verify. Either means the network
+// file or the primary is forged, which is a verification failure, not an outage.
+func trustRootRefused(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "expected header's hash ") || strings.HasPrefix(msg, "invalid commit: ")
 }
 
 // isTransport reports an error of the connection, not of the answer.

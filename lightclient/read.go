@@ -55,12 +55,16 @@ func (c *Client) latest(ctx context.Context) (*types.LightBlock, error) {
 func (c *Client) getAt(ctx context.Context, lb *types.LightBlock, key []byte) ([]byte, Verified, error) {
 	height := lb.Height - 1
 	var res *abci.QueryResponse
-	err := c.eachNode(ctx, func(rc rpcclient.Client) error {
+	err := c.eachNode(ctx, func(ctx context.Context, rc rpcclient.Client) error {
 		r, err := rc.ABCIQueryWithOptions(ctx, ledger.QueryKey, key, rpcclient.ABCIQueryOptions{Height: height, Prove: true})
-		if err == nil {
-			res = &r.Response
+		if err != nil {
+			return err
 		}
-		return err
+		if behind(&r.Response, height) {
+			return fmt.Errorf("%w: %s", errBehind, r.Response.Log)
+		}
+		res = &r.Response
+		return nil
 	})
 	if err != nil {
 		return nil, Verified{}, fmt.Errorf("get %x at height %d: %w", key, height, err)
@@ -126,10 +130,22 @@ func (c *Client) lightBlockAt(ctx context.Context, height int64) (*types.LightBl
 	return lb, nil
 }
 
+// errBehind: a node answered that it has not committed the asked height (yet).
+var errBehind = errors.New("node does not have that height")
+
+// behind reports the ledger's refusal of a query at a height it has not committed, or no
+// longer keeps: code NotFound with no proof. A validator that restarted is behind for a
+// while, and the light client may have made it the primary.
+func behind(res *abci.QueryResponse, height int64) bool {
+	return res.Code == uint32(ledger.CodeNotFound) && res.ProofOps == nil && res.Height == height
+}
+
 // eachNode runs call against the light client's current primary first, then every other
-// configured node, moving on only when a node cannot be reached. A node that answers is
-// held to its answer: a refused answer is not retried elsewhere, so a lie is reported.
-func (c *Client) eachNode(ctx context.Context, call func(rpcclient.Client) error) error {
+// configured node, moving on only when a node cannot be reached within Config.NodeTimeout
+// or says it does not have the height (errBehind). A node that answers is held to its
+// answer: a refused answer is not retried elsewhere, so a lie is reported. Skipping a node
+// that says it is behind gives a liar nothing: it could as well have hung up.
+func (c *Client) eachNode(ctx context.Context, call func(context.Context, rpcclient.Client) error) error {
 	order := c.order
 	c.mu.Lock()
 	primary := c.primary
@@ -142,14 +158,16 @@ func (c *Client) eachNode(ctx context.Context, call func(rpcclient.Client) error
 		if i > 0 && addr == order[0] {
 			continue
 		}
-		err := call(c.nodes[addr])
+		actx, cancel := context.WithTimeout(ctx, c.cfg.NodeTimeout)
+		err := call(actx, c.nodes[addr])
+		cancel()
 		if err == nil {
 			return nil
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if !isTransport(err) {
+		if !isTransport(err) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, errBehind) {
 			return fmt.Errorf("node %s: %w", addr, err)
 		}
 		errs = append(errs, fmt.Errorf("node %s: %w", addr, err))

@@ -34,7 +34,7 @@ func (c *Client) VerifyTx(ctx context.Context, hash []byte) (TxResult, error) {
 		return TxResult{}, fmt.Errorf("%w: tx %X: %s", ErrVerification, hash, fmt.Sprintf(format, args...))
 	}
 	var res *ctypes.ResultTx
-	err := c.eachNode(ctx, func(rc rpcclient.Client) (err error) {
+	err := c.eachNode(ctx, func(ctx context.Context, rc rpcclient.Client) (err error) {
 		res, err = rc.Tx(ctx, hash, true)
 		return err
 	})
@@ -64,7 +64,7 @@ func (c *Client) VerifyTx(ctx context.Context, hash []byte) (TxResult, error) {
 		return refuse("not in block %d (data hash %X): %v", res.Height, block.DataHash, err)
 	}
 	var br *ctypes.ResultBlockResults
-	err = c.eachNode(ctx, func(rc rpcclient.Client) (err error) {
+	err = c.eachNode(ctx, func(ctx context.Context, rc rpcclient.Client) (err error) {
 		br, err = rc.BlockResults(ctx, &res.Height)
 		return err
 	})
