@@ -180,6 +180,27 @@ type reader struct {
 	ok, failed atomic.Int64
 	lastErr    atomic.Value
 	done       chan struct{}
+
+	mu    sync.Mutex
+	first []string // the first few failures, with when they happened
+}
+
+// fail counts a failed read and keeps its error.
+func (r *reader) fail(msg string) {
+	r.failed.Add(1)
+	r.lastErr.Store(msg)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.first) < 5 {
+		r.first = append(r.first, time.Now().Format("15:04:05.000")+" "+msg)
+	}
+}
+
+// failures are the first few failed reads, for the test log.
+func (r *reader) failures() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.first, "\n")
 }
 
 func (w *world) reader(t *testing.T, ctx context.Context, id string, after int64) *reader {
@@ -218,11 +239,9 @@ func (w *world) reader(t *testing.T, ctx context.Context, id string, after int64
 			case ctx.Err() != nil:
 				return
 			case err != nil:
-				r.failed.Add(1)
-				r.lastErr.Store(err.Error())
+				r.fail(err.Error())
 			case b.ID != id:
-				r.failed.Add(1)
-				r.lastErr.Store("read another bill " + b.ID)
+				r.fail("read another bill " + b.ID)
 			default:
 				r.ok.Add(1)
 			}
@@ -415,7 +434,7 @@ func TestKillRestartUnderLoad(t *testing.T) {
 	}
 	t.Logf("light node: %d verified reads, %d failed (last: %v)", rd.ok.Load(), rd.failed.Load(), rd.lastErr.Load())
 	if rd.failed.Load() > 0 || rd.ok.Load() == 0 {
-		t.Errorf("light node: %d reads failed of %d (last error %v)", rd.failed.Load(), rd.ok.Load()+rd.failed.Load(), rd.lastErr.Load())
+		t.Errorf("light node: %d reads failed of %d; the first:\n%s", rd.failed.Load(), rd.ok.Load()+rd.failed.Load(), rd.failures())
 	}
 }
 
@@ -492,6 +511,6 @@ func TestOneDownTwoDown(t *testing.T) {
 	}
 	phase("all back", top)
 	if n := rd.failed.Load() - failedBefore; n > 0 || failedBefore > 0 {
-		t.Errorf("light node: %d reads failed (%d before the halt); last error %v", rd.failed.Load(), failedBefore, rd.lastErr.Load())
+		t.Errorf("light node: %d reads failed (%d before the halt); the first:\n%s", rd.failed.Load(), failedBefore, rd.failures())
 	}
 }

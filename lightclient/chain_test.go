@@ -105,18 +105,28 @@ func (*memProvider) ReportEvidence(context.Context, types.Evidence) error { retu
 // witness), trusting header 1, with its clock at now.
 func openMem(tb testing.TB, blocks []*types.LightBlock, head int64, dir string, now func() time.Time) (*Client, map[string]*memProvider, error) {
 	tb.Helper()
-	chainID := blocks[0].ChainID
+	cfg := Config{
+		ChainID: blocks[0].ChainID, TrustHeight: 1, TrustHash: blocks[0].Hash(),
+		Primary: "http://127.0.0.1:1", Witnesses: []string{"http://127.0.0.1:2"},
+		UpdateInterval: time.Hour, // the tests and benchmarks drive the updates
+	}
+	return openMemConfig(tb, cfg, blocks, head, dir, now, nil)
+}
+
+// openMemConfig opens a light node with cfg over blocks served by one memory provider per
+// address, each passed through wrap (when not nil) to the light node.
+func openMemConfig(tb testing.TB, cfg Config, blocks []*types.LightBlock, head int64, dir string, now func() time.Time,
+	wrap func(addr string, p *memProvider) provider.Provider) (*Client, map[string]*memProvider, error) {
+	tb.Helper()
 	provs := map[string]*memProvider{}
 	h := hooks{now: now, provider: func(chainID, addr string) (provider.Provider, error) {
 		p := &memProvider{chainID: chainID, blocks: blocks, head: head}
 		provs[addr] = p
+		if wrap != nil {
+			return wrap(addr, p), nil
+		}
 		return p, nil
 	}}
-	cfg := Config{
-		ChainID: chainID, TrustHeight: 1, TrustHash: blocks[0].Hash(),
-		Primary: "http://127.0.0.1:1", Witnesses: []string{"http://127.0.0.1:2"},
-		UpdateInterval: time.Hour, // the tests and benchmarks drive the updates
-	}
 	c, err := open(context.Background(), cfg, dir, nil, h)
 	return c, provs, err
 }
