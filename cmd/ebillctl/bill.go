@@ -24,15 +24,11 @@ func (c *cli) cmdBill(args []string) error {
 		}
 		return c.billValidate(pos[0])
 	case "preview":
-		out := fs.String("out", "", "")
-		pos, err := parse(fs, rest, 1, 1, "a bill FILE")
+		path, out, err := parseOut(fs, rest, "a bill FILE", "X.pdf")
 		if err != nil {
 			return err
 		}
-		if *out == "" {
-			return usagef("bill preview: --out X.pdf is required")
-		}
-		return c.billPreview(pos[0], *out)
+		return c.billPreview(path, out)
 	default:
 		return usagef("bill: unknown subcommand %q (want validate or preview)", sub)
 	}

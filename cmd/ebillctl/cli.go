@@ -57,6 +57,20 @@ func (c *cli) flags(name string) *flag.FlagSet {
 	return fs
 }
 
+// parseOut parses a command of one positional argument (what names it) and a required
+// --out (outWhat names its value).
+func parseOut(fs *flag.FlagSet, args []string, what, outWhat string) (arg, out string, err error) {
+	o := fs.String("out", "", "")
+	pos, err := parse(fs, args, 1, 1, what)
+	if err != nil {
+		return "", "", err
+	}
+	if *o == "" {
+		return "", "", usagef("%s: --out %s is required", fs.Name(), outWhat)
+	}
+	return pos[0], *o, nil
+}
+
 // parse parses flags anywhere among the arguments (`get ID --json` as well as
 // `get --json ID`) and checks that there are min to max positional arguments (max < 0: no
 // limit); what names them for the error.
@@ -144,9 +158,14 @@ func (c *cli) signer(ctx context.Context, store wallet.Store) (*wallet.Identity,
 	if c.identity == "" {
 		return nil, usagef("no identity: give --identity NAME or set EBILL_IDENTITY")
 	}
-	id, err := store.Load(ctx, c.identity)
+	return loadIdentity(ctx, store, c.identity)
+}
+
+// loadIdentity loads the identity name from store; the error names it.
+func loadIdentity(ctx context.Context, store wallet.Store, name string) (*wallet.Identity, error) {
+	id, err := store.Load(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("load identity %q: %w", c.identity, err)
+		return nil, fmt.Errorf("load identity %q: %w", name, err)
 	}
 	return id, nil
 }

@@ -170,30 +170,26 @@ func (c *cli) cmdGet(args []string) error {
 
 func (c *cli) cmdPDF(args []string) error {
 	fs := c.flags("pdf")
-	out := fs.String("out", "", "")
-	pos, err := parse(fs, args, 1, 1, "a bill ID")
+	id, out, err := parseOut(fs, args, "a bill ID", "X.pdf")
 	if err != nil {
 		return err
 	}
-	if *out == "" {
-		return usagef("pdf: --out X.pdf is required")
-	}
 	return c.onDesk(func(ctx context.Context, d *service.Desk) error {
 		var pdf bytes.Buffer
-		v, err := d.Render(ctx, &pdf, pos[0])
+		v, err := d.Render(ctx, &pdf, id)
 		if err != nil {
-			return fmt.Errorf("pdf %s: %w", pos[0], err)
+			return fmt.Errorf("pdf %s: %w", id, err)
 		}
-		if err := writeFile(*out, pdf.Bytes()); err != nil {
+		if err := writeFile(out, pdf.Bytes()); err != nil {
 			return err
 		}
 		s := summarize(v)
-		s.PDF = *out
+		s.PDF = out
 		if c.json {
 			return c.printJSON(s)
 		}
 		fmt.Fprintf(c.stdout, "wrote %s (%d bytes): bill %s number %s, verified at height %d\n",
-			*out, pdf.Len(), v.ID, s.Number, s.VerifiedAt)
+			out, pdf.Len(), v.ID, s.Number, s.VerifiedAt)
 		return nil
 	})
 }

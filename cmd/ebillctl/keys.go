@@ -34,15 +34,11 @@ func (c *cli) cmdKeys(args []string) error {
 		}
 		return c.keysShow(ctx, pos[0])
 	case "export":
-		out := fs.String("out", "", "")
-		pos, err := parse(fs, rest, 1, 1, "a NAME")
+		name, out, err := parseOut(fs, rest, "a NAME", "FILE")
 		if err != nil {
 			return err
 		}
-		if *out == "" {
-			return usagef("keys export: --out FILE is required")
-		}
-		return c.keysExport(ctx, pos[0], *out)
+		return c.keysExport(ctx, name, out)
 	case "import":
 		pos, err := parse(fs, rest, 1, 1, "a backup FILE")
 		if err != nil {
@@ -95,9 +91,9 @@ func (c *cli) keysList(ctx context.Context) error {
 	}
 	list := make([]entry, 0, len(names))
 	for _, n := range names {
-		id, err := store.Load(ctx, n)
+		id, err := loadIdentity(ctx, store, n)
 		if err != nil {
-			return fmt.Errorf("load identity %q: %w", n, err)
+			return err
 		}
 		list = append(list, entry{n, id.Public().Address})
 	}
@@ -115,9 +111,9 @@ func (c *cli) keysShow(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	id, err := store.Load(ctx, name)
+	id, err := loadIdentity(ctx, store, name)
 	if err != nil {
-		return fmt.Errorf("load identity %q: %w", name, err)
+		return err
 	}
 	return c.printPublic("", id.Public())
 }
@@ -141,9 +137,9 @@ func (c *cli) keysExport(ctx context.Context, name, out string) error {
 	if err != nil {
 		return err
 	}
-	id, err := store.Load(ctx, name)
+	id, err := loadIdentity(ctx, store, name)
 	if err != nil {
-		return fmt.Errorf("load identity %q: %w", name, err)
+		return err
 	}
 	pass, err := c.passphrase("EBILL_BACKUP_PASSPHRASE", "passphrase of the backup")
 	if err != nil {
