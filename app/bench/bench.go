@@ -20,10 +20,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"time"
+
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 
 	"ebill/app/node"
 	"ebill/app/node/nodetest"
@@ -49,6 +52,9 @@ type Config struct {
 	SampleEvery int
 	// Baseline runs the kvstore example app after the ledger, same settings and load.
 	Baseline bool
+	// Submit is how cashiers hand transactions to a node: SubmitURI (the default, as
+	// app/service does) or SubmitJSONRPC (rpcclient's JSON-RPC POST, base64 in JSON).
+	Submit string
 	// Remote drives an existing network instead of starting nodes.
 	Remote *Remote
 	// Dir holds the node homes (a temporary directory under it, removed afterwards).
@@ -68,6 +74,12 @@ type Remote struct {
 	Code    string           // bill code of the org's segment
 }
 
+// The ways Config.Submit names.
+const (
+	SubmitURI     = "uri"
+	SubmitJSONRPC = "jsonrpc"
+)
+
 func (c *Config) defaults() error {
 	if c.Cashiers == 0 {
 		c.Cashiers = 8
@@ -84,6 +96,9 @@ func (c *Config) defaults() error {
 	if c.Drain == 0 {
 		c.Drain = time.Minute
 	}
+	if c.Submit == "" {
+		c.Submit = SubmitURI
+	}
 	if c.Log == nil {
 		c.Log = func(string, ...any) {}
 	}
@@ -96,6 +111,8 @@ func (c *Config) defaults() error {
 		return fmt.Errorf("bench: %d items: want 1 to 999", c.Items)
 	case c.Validators < 1 || c.Validators > 7:
 		return fmt.Errorf("bench: %d validators: want 1 to 7", c.Validators)
+	case c.Submit != SubmitURI && c.Submit != SubmitJSONRPC:
+		return fmt.Errorf("bench: submit %q: want %q or %q", c.Submit, SubmitURI, SubmitJSONRPC)
 	case c.Rate < 0:
 		return fmt.Errorf("bench: rate %v: want ≥ 0", c.Rate)
 	case c.Remote != nil && c.Baseline:
@@ -354,11 +371,21 @@ func drive(ctx context.Context, cfg Config, app string, net *network, jobs [][]j
 		return nil, err
 	}
 	for i := range jobs {
-		c, err := nodetest.Client(rpcs[i%len(rpcs)])
-		if err != nil {
-			return nil, err
+		addr := rpcs[i%len(rpcs)]
+		if cfg.Submit == SubmitJSONRPC {
+			c, err := nodetest.Client(addr)
+			if err != nil {
+				return nil, err
+			}
+			l.clients = append(l.clients, func(ctx context.Context, tx []byte) (*ctypes.ResultBroadcastTx, error) {
+				return c.BroadcastTxSync(ctx, tx)
+			})
+			continue
 		}
-		l.clients = append(l.clients, c)
+		hc := &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
+		l.clients = append(l.clients, func(ctx context.Context, tx []byte) (*ctypes.ResultBroadcastTx, error) {
+			return node.BroadcastTxSync(ctx, hc, addr, tx)
+		})
 	}
 	st, err := l.watch.Status(ctx)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/crypto/tmhash"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cometbft/cometbft/types"
 
 	"ebill/app/bill"
@@ -37,7 +38,7 @@ type issuing struct {
 // load drives one target: cashiers send their jobs, a watcher reads every committed block
 // and matches its transactions to what was sent.
 type load struct {
-	clients  []rpcclient.Client // one per cashier: its own connection
+	clients  []broadcaster // one per cashier: its own connection
 	watch    rpcclient.Client
 	bus      *types.EventBus // nodes in this process: blocks come from here, not the RPC
 	jobs     [][]job
@@ -62,6 +63,9 @@ type load struct {
 	running atomic.Int64    // life cycles under way
 }
 
+// broadcaster hands a transaction to a node's mempool and returns CheckTx's answer.
+type broadcaster func(ctx context.Context, tx []byte) (*ctypes.ResultBroadcastTx, error)
+
 // inflight is a transaction sent and not yet seen in a block.
 type inflight struct {
 	sent time.Time
@@ -72,13 +76,18 @@ var errMempoolFull = "mempool is full"
 
 // send registers tx before broadcasting it (its block may be read before the broadcast
 // returns) and retries while the mempool is full.
-func (l *load) send(ctx context.Context, c rpcclient.Client, tx []byte, f *inflight) error {
+func (l *load) send(ctx context.Context, c broadcaster, tx []byte, f *inflight) error {
 	key := string(tmhash.Sum(tx))
 	l.pending.Store(key, f)
 	l.open.Add(1)
 	for {
-		res, err := c.BroadcastTxSync(ctx, tx)
+		res, err := c(ctx, tx)
 		if err == nil && res.Code == 0 {
+			return nil
+		}
+		// A GET lost on a kept-alive connection is sent again by net/http: the node that
+		// took the first copy knows the transaction, which is then on its way.
+		if err != nil && strings.Contains(err.Error(), "tx already exists in cache") {
 			return nil
 		}
 		if err != nil && strings.Contains(err.Error(), errMempoolFull) && ctx.Err() == nil {
@@ -143,7 +152,7 @@ func (l *load) cashier(ctx context.Context, i int) {
 }
 
 // commit sends tx and waits until a block holds it.
-func (l *load) commit(ctx context.Context, c rpcclient.Client, tx []byte) (int64, error) {
+func (l *load) commit(ctx context.Context, c broadcaster, tx []byte) (int64, error) {
 	type out struct {
 		h    int64
 		code uint32
@@ -167,7 +176,7 @@ func (l *load) commit(ctx context.Context, c rpcclient.Client, tx []byte) (int64
 
 // lifecycle takes a committed submission through approval and issue, then reads the issued
 // bill through the light node: the submit→verified-issued latency.
-func (l *load) lifecycle(ctx context.Context, c rpcclient.Client, s *ledger.SubmitBill, sent time.Time) {
+func (l *load) lifecycle(ctx context.Context, c broadcaster, s *ledger.SubmitBill, sent time.Time) {
 	defer l.running.Add(-1)
 	err := func() error {
 		tx, err := l.issue.clerk.Tx(nodetest.Approve(l.issue.clerk.ID, s, 1))

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -50,8 +51,12 @@ type Network struct {
 	lc      *lightclient.Client
 	nodes   []*rpchttp.HTTP // the primary first, then the witnesses
 	addrs   []string
-	watch   *watcher
-	node    *node.Node // the embedded node, if this Network runs it
+	// hc carries broadcasts (node.BroadcastTxSync: the transaction in hex in a GET, which
+	// costs the node a fraction of a JSON-RPC POST's decoding). It keeps enough idle
+	// connections for a batch's bills in flight, so they are not redialled per bill.
+	hc    *http.Client
+	watch *watcher
+	node  *node.Node // the embedded node, if this Network runs it
 
 	headerWaiter sync.Mutex // held by the one provable call that asks for new headers
 
@@ -64,7 +69,8 @@ func Connect(ctx context.Context, opts Options) (*Network, error) {
 	if err := opts.Network.Validate(); err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	n := &Network{file: opts.Network, timeout: opts.Timeout}
+	n := &Network{file: opts.Network, timeout: opts.Timeout,
+		hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: batchWorkers}}}
 	if n.timeout <= 0 {
 		n.timeout = defaultTimeout
 	}
@@ -201,6 +207,7 @@ func (n *Network) Status() lightclient.Status { return n.lc.Status() }
 func (n *Network) Close() error {
 	n.stop()
 	<-n.done
+	n.hc.CloseIdleConnections()
 	err := n.lc.Close()
 	if n.node != nil {
 		err = errors.Join(err, n.node.Stop())
@@ -236,8 +243,12 @@ func (n *Network) each(ctx context.Context, call func(context.Context, rpcclient
 // verdict.
 func (n *Network) broadcast(ctx context.Context, tx []byte) (*ctypes.ResultBroadcastTx, error) {
 	var res *ctypes.ResultBroadcastTx
-	err := n.each(ctx, func(ctx context.Context, c rpcclient.Client) (err error) {
-		res, err = c.BroadcastTxSync(ctx, tx)
+	i := 0
+	err := n.each(ctx, func(ctx context.Context, _ rpcclient.Client) (err error) {
+		// each tries the nodes in order, as n.addrs lists them.
+		addr := n.addrs[i]
+		i++
+		res, err = node.BroadcastTxSync(ctx, n.hc, addr, tx)
 		if err == nil {
 			return nil
 		}

@@ -14,7 +14,7 @@ import (
 )
 
 const benchUsage = `  bench [--duration D | --count N] [--cashiers C] [--items K] [--rate R] [--validators V]
-        [--baseline] [--runs N] [--chart out.png] [--cpuprofile FILE]
+        [--baseline] [--runs N] [--chart out.png] [--cpuprofile FILE] [--submit uri|jsonrpc]
                                  load test: C cashiers submit K-item bills for D (default 20s) or
                                  N bills, as fast as the ledger takes them or R bills/s; reports
                                  bills/s committed, submit→committed and submit→verified-issued
@@ -22,7 +22,8 @@ const benchUsage = `  bench [--duration D | --count N] [--cashiers C] [--items K
                                  (default 1) in this process; --baseline also runs CometBFT's
                                  kvstore with the same settings and load and gives the ratio;
                                  with --network, --identity is the cashier and --clerk NAME the
-                                 bureau clerk who approves the sampled bills
+                                 bureau clerk who approves the sampled bills; --submit
+                                 jsonrpc sends by JSON-RPC POST instead of GET ?tx=0x…
 `
 
 // cmdBench is `ebillctl bench`: flags to bench.Config, the report to the terminal.
@@ -37,6 +38,7 @@ func (c *cli) cmdBench(args []string) error {
 	fs.IntVar(&cfg.Validators, "validators", 1, "")
 	fs.IntVar(&cfg.SampleEvery, "sample-every", 20, "")
 	fs.BoolVar(&cfg.Baseline, "baseline", false, "")
+	fs.StringVar(&cfg.Submit, "submit", bench.SubmitURI, "")
 	runs := fs.Int("runs", 1, "")
 	chart := fs.String("chart", "", "")
 	clerk := fs.String("clerk", "", "")
