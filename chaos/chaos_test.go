@@ -181,8 +181,29 @@ type reader struct {
 	lastErr    atomic.Value
 	done       chan struct{}
 
-	mu    sync.Mutex
-	first []string // the first few failures, with when they happened
+	mu        sync.Mutex
+	first     []string // the first few failures, with when they happened
+	primaries []string // the light node's primaries, in the order it took them
+}
+
+// sawPrimary notes the light node's primary after a read.
+func (r *reader) sawPrimary(p string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := len(r.primaries); n == 0 || r.primaries[n-1] != p {
+		r.primaries = append(r.primaries, p)
+	}
+}
+
+// switched fails the test unless the light node left its first primary: each test kills it.
+func (r *reader) switched(t *testing.T) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t.Logf("light node primaries, in turn: %v", r.primaries)
+	if len(r.primaries) < 2 {
+		t.Errorf("light node never switched primaries (%v), though its primary was killed", r.primaries)
+	}
 }
 
 // fail counts a failed read and keeps its error.
@@ -245,6 +266,7 @@ func (w *world) reader(t *testing.T, ctx context.Context, id string, after int64
 			default:
 				r.ok.Add(1)
 			}
+			r.sawPrimary(lc.Status().Primary)
 		}
 	}()
 	return r
@@ -433,6 +455,7 @@ func TestKillRestartUnderLoad(t *testing.T) {
 		t.Errorf("only %d bills issued under load in %d rounds: the load barely ran", len(a.issued), rounds)
 	}
 	t.Logf("light node: %d verified reads, %d failed (last: %v)", rd.ok.Load(), rd.failed.Load(), rd.lastErr.Load())
+	rd.switched(t)
 	if rd.failed.Load() > 0 || rd.ok.Load() == 0 {
 		t.Errorf("light node: %d reads failed of %d; the first:\n%s", rd.failed.Load(), rd.ok.Load()+rd.failed.Load(), rd.failures())
 	}
@@ -510,6 +533,7 @@ func TestOneDownTwoDown(t *testing.T) {
 		t.Fatalf("light node reads did not resume: last error %v", rd.lastErr.Load())
 	}
 	phase("all back", top)
+	rd.switched(t)
 	if n := rd.failed.Load() - failedBefore; n > 0 || failedBefore > 0 {
 		t.Errorf("light node: %d reads failed (%d before the halt); the first:\n%s", rd.failed.Load(), failedBefore, rd.failures())
 	}
