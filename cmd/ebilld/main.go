@@ -162,8 +162,22 @@ func (g *genesisFlags) check(cmd string) error {
 	return nil
 }
 
+// create makes the homes in dir from the ledger genesis, and with --demo then saves the
+// demo identities into dir/demo-keys: only once the homes exist, so a refused init or
+// testnet leaves no keys behind.
+func (g *genesisFlags) create(dir string, homes func(ledger.Genesis) error) error {
+	gen, keep, err := g.genesis()
+	if err != nil {
+		return err
+	}
+	if err := homes(gen); err != nil {
+		return err
+	}
+	return keep(dir)
+}
+
 // genesis reads --state, or with --demo makes the demo identities; keep saves them (into
-// DIR/demo-keys) once the homes exist, so a refused init leaves no keys behind.
+// DIR/demo-keys).
 func (g *genesisFlags) genesis() (gen ledger.Genesis, keep func(dir string) error, err error) {
 	noKeys := func(string) error { return nil }
 	if g.demo {
@@ -227,14 +241,9 @@ func cmdInit(args []string, stdout, _ io.Writer) error {
 		checkPort("init", "rpc-port", *rpcPort), checkPort("init", "p2p-port", *p2pPort)); err != nil {
 		return err
 	}
-	gen, keep, err := g.genesis()
-	if err != nil {
-		return err
-	}
-	if err := node.InitHome(*home, g.chainID, gen, node.HomeOptions{RPCPort: *rpcPort, P2PPort: *p2pPort}); err != nil {
-		return err
-	}
-	if err := keep(*home); err != nil {
+	if err := g.create(*home, func(gen ledger.Genesis) error {
+		return node.InitHome(*home, g.chainID, gen, node.HomeOptions{RPCPort: *rpcPort, P2PPort: *p2pPort})
+	}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "initialised validator home %s for chain %s\n", *home, g.chainID)
@@ -260,14 +269,9 @@ func cmdTestnet(args []string, stdout, _ io.Writer) error {
 	case *basePort < 1024 || *basePort+2**n-1 > 65535:
 		return fmt.Errorf("%w: testnet: --base-port %d: the ports P … P+2N-1 must lie within 1024–65535", errUsage, *basePort)
 	}
-	gen, keep, err := g.genesis()
-	if err != nil {
-		return err
-	}
-	if err := node.Testnet(*dir, *n, *basePort, g.chainID, gen); err != nil {
-		return err
-	}
-	if err := keep(*dir); err != nil {
+	if err := g.create(*dir, func(gen ledger.Genesis) error {
+		return node.Testnet(*dir, *n, *basePort, g.chainID, gen)
+	}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "initialised %d validator homes in %s for chain %s (RPC of node0 on 127.0.0.1:%d)\n",
