@@ -161,21 +161,12 @@ func (s *billsScreen) show(v *service.View) {
 }
 
 func (s *billsScreen) onIssue() {
-	desk, id := s.u.desk, s.current.ID
-	s.u.act(s.u.tr.T("detail.issue.title"), func(ctx context.Context, p service.Progress) (*service.View, error) {
-		return desk.Issue(ctx, id, p)
-	}, s.show)
+	s.u.move(s.u.tr.T("detail.issue.title"), s.current.ID, (*service.Desk).Issue, s.show)
 }
 
 func (s *billsScreen) onReverse() {
-	reason, ok := s.u.reasonIn(s.reason, "detail.reverse.need")
-	if !ok {
-		return
-	}
-	desk, id := s.u.desk, s.current.ID
-	s.u.act(s.u.tr.T("detail.reverse.title"), func(ctx context.Context, p service.Progress) (*service.View, error) {
-		return desk.Reverse(ctx, id, reason, p)
-	}, s.show)
+	s.u.moveWithReason(s.u.tr.T("detail.reverse.title"), s.current.ID, s.reason, "detail.reverse.need",
+		(*service.Desk).Reverse, s.show)
 }
 
 // onCorrect puts a rejected bill back into the cashier's form, to correct and resubmit.

@@ -7,7 +7,8 @@ import (
 )
 
 // The file dialogs behind UI.pickOpen, pickFolder and pickSave. A cancelled dialog calls
-// nothing.
+// nothing. No extensions means any file: an empty filter would match none, and a backup
+// may have been renamed.
 
 func (u *UI) openDialog(exts []string, done func(fyne.URIReadCloser)) {
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
@@ -17,7 +18,9 @@ func (u *UI) openDialog(exts []string, done func(fyne.URIReadCloser)) {
 			done(r)
 		}
 	}, u.win)
-	d.SetFilter(storage.NewExtensionFileFilter(exts))
+	if len(exts) > 0 {
+		d.SetFilter(storage.NewExtensionFileFilter(exts))
+	}
 	d.Resize(fyne.NewSize(800, 560))
 	d.Show()
 }

@@ -1,7 +1,10 @@
 package ui
 
 import (
-	"context"
+	"cmp"
+	"fmt"
+	"slices"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -24,16 +27,20 @@ type financeScreen struct {
 	reason  *widget.Entry
 	approve *widget.Button
 	reject  *widget.Button
+	refresh *widget.Button
+	bulk    *widget.Button
 	current *service.Review
 
 	cursors []uint64 // the cursor of each page shown so far; the last is the current page's
+	before  []int    // how many bills the pages before each of those pages held
 	after   uint64   // the cursor of the page after the current one, 0 at the end
+	asked   int      // counts the pages asked for: only the answer to the last one is shown
 	content fyne.CanvasObject
 }
 
 func newFinanceScreen(u *UI) *financeScreen {
 	tr := u.tr
-	f := &financeScreen{u: u, cursors: []uint64{0}, reason: widget.NewEntry()}
+	f := &financeScreen{u: u, cursors: []uint64{0}, before: []int{0}, reason: widget.NewEntry()}
 	f.queue = newBillList(u, f.onSelect)
 	f.page = widget.NewLabel("")
 	f.prev = widget.NewButton(tr.T("finance.prev"), f.onPrev)
@@ -45,9 +52,10 @@ func newFinanceScreen(u *UI) *financeScreen {
 	f.approve.Importance = widget.HighImportance
 	f.reject = widget.NewButton(tr.T("finance.reject"), f.onReject)
 	f.reject.Importance = widget.DangerImportance
-	bulk := widget.NewButton(tr.T("finance.bulk"), f.onBulk)
-	bulk.Importance = widget.HighImportance
-	top := container.NewHBox(widget.NewButton(tr.T("list.refresh"), f.load), bulk)
+	f.bulk = widget.NewButton(tr.T("finance.bulk"), f.onBulk)
+	f.bulk.Importance = widget.HighImportance
+	f.refresh = widget.NewButton(tr.T("list.refresh"), f.load)
+	top := container.NewHBox(f.refresh, f.bulk)
 	left := container.NewBorder(top, container.NewVBox(container.NewHBox(f.prev, f.page, f.next), f.note),
 		nil, nil, f.queue.content)
 	split := container.NewHSplit(left, container.NewVScroll(container.NewPadded(f.review)))
@@ -56,25 +64,44 @@ func newFinanceScreen(u *UI) *financeScreen {
 	return f
 }
 
-// load shows the current page of the queue again.
+// load shows the current page of the queue again. Paging waits for the page: a second
+// Next before the first one's page arrived would ask for the same cursor again and show
+// that page twice under two numbers.
 func (f *financeScreen) load() {
-	cursor, desk := f.cursors[len(f.cursors)-1], f.u.desk
+	f.asked++
+	asked, cursor, desk := f.asked, f.cursors[len(f.cursors)-1], f.u.desk
+	enable(f.prev, false)
+	enable(f.next, false)
 	go func() {
 		p, err := desk.Queue(f.u.ctx, cursor, pageSize)
-		f.loaded(p, err)
+		f.loaded(asked, p, err)
 	}()
 }
 
-func (f *financeScreen) loaded(p service.Page, err error) {
+func (f *financeScreen) loaded(asked int, p service.Page, err error) {
 	fyne.Do(func() {
+		if asked != f.asked { // a later page (or a refresh) is on its way
+			return
+		}
 		if err != nil {
+			enable(f.prev, len(f.cursors) > 1)
 			f.u.showError(err)
+			return
+		}
+		n := len(f.cursors)
+		if len(p.Bills) == 0 && p.Next == 0 && n > 1 {
+			// The ledger cannot tell that a full page was the last one until the next is
+			// asked for: stay on the last one, now known to be the last.
+			f.cursors, f.before, f.after = f.cursors[:n-1], f.before[:n-1], 0
+			enable(f.prev, n-1 > 1)
 			return
 		}
 		f.queue.set(p.Bills)
 		f.after = p.Next
-		n := len(f.cursors)
-		f.page.SetText(f.u.tr.F("finance.page", n, (n-1)*pageSize+min(1, len(p.Bills)), (n-1)*pageSize+len(p.Bills)))
+		// Pages may be short (bills decided while listed are left out), so bills are
+		// numbered by what the pages before held, not by page size.
+		b := f.before[n-1]
+		f.page.SetText(f.u.tr.F("finance.page", n, b+min(1, len(p.Bills)), b+len(p.Bills)))
 		enable(f.prev, n > 1)
 		enable(f.next, p.Next != 0)
 	})
@@ -82,11 +109,13 @@ func (f *financeScreen) loaded(p service.Page, err error) {
 
 func (f *financeScreen) onNext() {
 	f.cursors = append(f.cursors, f.after)
+	f.before = append(f.before, f.before[len(f.before)-1]+len(f.queue.views))
 	f.load()
 }
 
 func (f *financeScreen) onPrev() {
-	f.cursors = f.cursors[:max(len(f.cursors)-1, 1)]
+	n := max(len(f.cursors)-1, 1)
+	f.cursors, f.before = f.cursors[:n], f.before[:n]
 	f.load()
 }
 
@@ -120,13 +149,7 @@ func (f *financeScreen) show(r *service.Review) {
 	tr := f.u.tr
 	checks := container.NewVBox(heading(tr.T("finance.checks")))
 	for _, c := range r.Checks {
-		mark := "✓ "
-		text := tr.T("check." + c.Rule)
-		if !c.OK {
-			mark = "✗ "
-			text += ": " + tr.pick(c.ZH, c.EN)
-		}
-		l := wrapped(mark + text)
+		l := wrapped(f.checkLine(c))
 		l.Importance = widget.SuccessImportance
 		if !c.OK {
 			l.Importance = widget.DangerImportance
@@ -145,22 +168,22 @@ func (f *financeScreen) show(r *service.Review) {
 	f.current = r
 }
 
+// checkLine is one automatic rule's outcome, with the reason when it failed.
+func (f *financeScreen) checkLine(c service.Check) string {
+	tr := f.u.tr
+	if c.OK {
+		return "✓ " + tr.T("check."+c.Rule)
+	}
+	return "✗ " + tr.T("check."+c.Rule) + ": " + tr.pick(c.ZH, c.EN)
+}
+
 func (f *financeScreen) onApprove() {
-	desk, id := f.u.desk, f.current.ID
-	f.u.act(f.u.tr.T("finance.approve.title"), func(ctx context.Context, p service.Progress) (*service.View, error) {
-		return desk.Approve(ctx, id, p)
-	}, f.decided)
+	f.u.move(f.u.tr.T("finance.approve.title"), f.current.ID, (*service.Desk).Approve, f.decided)
 }
 
 func (f *financeScreen) onReject() {
-	reason, ok := f.u.reasonIn(f.reason, "finance.reason.need")
-	if !ok {
-		return
-	}
-	desk, id := f.u.desk, f.current.ID
-	f.u.act(f.u.tr.T("finance.reject.title"), func(ctx context.Context, p service.Progress) (*service.View, error) {
-		return desk.Reject(ctx, id, reason, p)
-	}, f.decided)
+	f.u.moveWithReason(f.u.tr.T("finance.reject.title"), f.current.ID, f.reason, "finance.reason.need",
+		(*service.Desk).Reject, f.decided)
 }
 
 func (f *financeScreen) decided(v *service.View) {
@@ -171,13 +194,15 @@ func (f *financeScreen) decided(v *service.View) {
 	f.load()
 }
 
-// onBulk approves every queued bill that passes every rule and leaves the others.
+// onBulk approves every queued bill that passes every rule and leaves the others. The
+// service works through the whole queue off the UI goroutine; the dialog counts the bills.
 func (f *financeScreen) onBulk() {
 	desk := f.u.desk
-	p := f.u.newProgress(f.u.tr.T("finance.bulk.title"))
+	p := &bulkProgress{progressDialog: f.u.newProgress(f.u.tr.T("finance.bulk.title")), sending: map[string]bool{}}
+	p.bar.TextFormatter = func() string { return fmt.Sprintf("%.0f / %.0f", p.bar.Value, p.bar.Max) }
 	go func() {
 		rep, err := desk.AutoReview(f.u.ctx, p)
-		f.bulkDone(p, rep, err)
+		f.bulkDone(p.progressDialog, rep, err)
 	}()
 }
 
@@ -189,11 +214,62 @@ func (f *financeScreen) bulkDone(p *progressDialog, rep service.AutoReport, err 
 			return
 		}
 		f.note.SetText(f.u.tr.F("finance.auto.done", rep.Approved, len(rep.Held)))
+		f.showHeld(rep.Held)
 		if len(rep.Failed) > 0 {
 			f.u.showError(rep.Failed[0])
 		}
+		// What is left has moved up the queue: the page shown may now be past its end.
+		f.cursors, f.before = f.cursors[:1], f.before[:1]
 		f.load()
 	})
+}
+
+// showHeld lists the bills a bulk approval left for the clerk, each with the rules it
+// failed, so the clerk sees why without opening them one by one.
+func (f *financeScreen) showHeld(held []*service.Review) {
+	f.current = nil
+	objs := []fyne.CanvasObject{widget.NewLabel(f.u.tr.T("finance.pick"))}
+	if len(held) > 0 {
+		objs = []fyne.CanvasObject{heading(f.u.tr.T("finance.fail"))}
+	}
+	for _, r := range slices.SortedFunc(slices.Values(held), func(a, b *service.Review) int {
+		return cmp.Compare(a.Record.Serial, b.Record.Serial)
+	}) {
+		objs = append(objs, widget.NewLabelWithStyle(r.Record.Serial, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		for _, c := range r.Checks {
+			if !c.OK {
+				l := wrapped(f.checkLine(c))
+				l.Importance = widget.DangerImportance
+				objs = append(objs, l)
+			}
+		}
+	}
+	f.review.Objects = objs
+	f.review.Refresh()
+}
+
+// bulkProgress is the progress of a bulk approval: how many of the bills sent for approval
+// so far are verified. The service reports from many goroutines at once; mu keeps each
+// count and its display together (the test driver runs fyne.Do on the caller's goroutine).
+type bulkProgress struct {
+	*progressDialog
+	mu       sync.Mutex
+	sending  map[string]bool // a retry is sent again under the same detail
+	verified int
+}
+
+// Step is called by the service, from any goroutine.
+func (b *bulkProgress) Step(stage service.Stage, detail string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch stage {
+	case service.StageSending:
+		b.sending[detail] = true
+	case service.StageVerified:
+		b.verified++
+	}
+	done, of := b.verified, len(b.sending)
+	fyne.Do(func() { b.count(stage, done, of) })
 }
 
 func enable(w fyne.Disableable, on bool) {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -28,6 +29,7 @@ type firstRun struct {
 	create  *widget.Button
 	imp     *widget.Button
 	demo    *widget.Button
+	netFile *widget.Button
 	fileBox *fyne.Container
 	step    *fyne.Container // the identity step, then the network step
 	content fyne.CanvasObject
@@ -137,16 +139,22 @@ func (f *firstRun) onImport() {
 	if f.u.store == nil && (!f.useFile || !f.fileStore()) {
 		return
 	}
-	pass := []byte(f.backup.Text)
-	f.u.pickOpen(nil, func(r fyne.URIReadCloser) {
+	f.u.pickOpen(nil, f.importBackup)
+}
+
+// importBackup is what the file dialog hands the chosen backup to. Decrypting it takes a
+// deliberate fraction of a second (scrypt), so it happens off the UI goroutine.
+func (f *firstRun) importBackup(r fyne.URIReadCloser) {
+	pass, store := []byte(f.backup.Text), f.u.store
+	f.imp.Disable()
+	go func() {
 		defer r.Close()
 		id, err := wallet.Import(io.LimitReader(r, 1<<20), pass)
-		if err != nil {
-			f.u.showError(err)
-			return
+		if err == nil {
+			err = store.Save(f.u.ctx, id)
 		}
-		f.save(id)
-	})
+		f.saved(id, err)
+	}()
 }
 
 // save puts the identity into the store off the UI goroutine: a keyring may be slow.
@@ -161,6 +169,7 @@ func (f *firstRun) save(id *wallet.Identity) {
 func (f *firstRun) saved(id *wallet.Identity, err error) {
 	fyne.Do(func() {
 		f.create.Enable()
+		f.imp.Enable()
 		if err != nil {
 			f.u.showError(err)
 			return
@@ -179,13 +188,13 @@ func (f *firstRun) showNetworkStep(id *wallet.Identity) {
 	tr := f.u.tr
 	f.demo = widget.NewButton(tr.T("first.demo"), f.onDemo)
 	f.demo.Importance = widget.HighImportance
-	file := widget.NewButton(tr.T("first.netfile"), f.onNetworkFile)
+	f.netFile = widget.NewButton(tr.T("first.netfile"), f.onNetworkFile)
 	f.step.Objects = []fyne.CanvasObject{
 		heading(tr.T("first.step2")),
 		wrapped(tr.F("first.created", id.Name(), wallet.Address(id.PublicKey()))),
 		wrapped(tr.T("first.demo.about")), container.NewHBox(f.demo),
 		widget.NewSeparator(),
-		wrapped(tr.T("first.netfile.about")), container.NewHBox(file),
+		wrapped(tr.T("first.netfile.about")), container.NewHBox(f.netFile),
 	}
 	f.step.Refresh()
 }
@@ -198,50 +207,91 @@ func (f *firstRun) onDemo() {
 	f.u.connect()
 }
 
-func (f *firstRun) onNetworkFile() {
-	f.u.pickOpen([]string{".json"}, func(r fyne.URIReadCloser) {
-		defer r.Close()
-		data, err := io.ReadAll(io.LimitReader(r, 1<<20))
-		if err == nil {
-			_, err = node.ReadNetworkFile(bytes.NewReader(data))
-		}
-		if err == nil {
-			err = os.MkdirAll(f.u.opts.Dir, 0o700)
-		}
-		if err == nil {
-			err = os.WriteFile(filepath.Join(f.u.opts.Dir, "network.json"), data, 0o600)
-		}
-		if err != nil {
-			f.u.showError(&inputError{f.u.tr.T("first.netfile.bad")})
-			return
-		}
-		f.u.prefs.SetString(prefNetwork, networkFile)
-		f.u.connect()
-	})
+func (f *firstRun) onNetworkFile() { f.u.pickOpen([]string{".json"}, f.importNetwork) }
+
+// importNetwork is what the file dialog hands the chosen network file to: a valid one is
+// kept in Dir for later runs, and the desk connects through it.
+func (f *firstRun) importNetwork(r fyne.URIReadCloser) {
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	if err == nil {
+		_, err = node.ReadNetworkFile(bytes.NewReader(data))
+	}
+	if err == nil {
+		err = os.MkdirAll(f.u.opts.Dir, 0o700)
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(f.u.opts.Dir, "network.json"), data, 0o600)
+	}
+	if err != nil {
+		f.u.showError(&inputError{f.u.tr.T("first.netfile.bad")})
+		return
+	}
+	f.u.prefs.SetString(prefNetwork, networkFile)
+	f.u.connect()
 }
 
-// showUnlock asks for the passphrase of the key file store on later runs.
+// unlockScreen asks a returning user for the passphrase of the key file store.
+type unlockScreen struct {
+	u      *UI
+	pass   *widget.Entry
+	unlock *widget.Button
+	msg    *widget.Label // a wrong passphrase, said where the user is typing
+}
+
 func (u *UI) showUnlock() {
-	pass := widget.NewPasswordEntry()
-	unlock := func() {
-		s, err := wallet.NewFileStore(filepath.Join(u.opts.Dir, "keys"), []byte(pass.Text))
-		if err == nil {
-			_, err = s.Load(u.ctx, u.prefs.String(prefIdentity))
-		}
-		if err != nil {
-			u.showError(err)
-			return
-		}
-		u.store = s
-		u.connect()
-	}
-	pass.OnSubmitted = func(string) { unlock() }
-	btn := widget.NewButton(u.tr.T("unlock.button"), unlock)
-	btn.Importance = widget.HighImportance
+	s := &unlockScreen{u: u, pass: widget.NewPasswordEntry(), msg: widget.NewLabel("")}
+	u.lock = s
+	s.pass.OnSubmitted = func(string) { s.onUnlock() }
+	s.unlock = widget.NewButton(u.tr.T("unlock.button"), s.onUnlock)
+	s.unlock.Importance = widget.HighImportance
+	s.msg.Importance = widget.DangerImportance
+	s.msg.Hide()
 	u.win.SetContent(container.NewCenter(container.NewVBox(heading(u.tr.T("unlock.title")),
-		widget.NewLabel(u.tr.T("unlock.prompt")), pass, btn)))
-	u.win.Canvas().Focus(pass)
+		widget.NewLabel(u.tr.T("unlock.prompt")), s.pass, s.msg, s.unlock)))
+	u.win.Canvas().Focus(s.pass)
 	u.opts.Ready(false)
+}
+
+// onUnlock opens the store and loads the identity the desk acts as, which is what proves the
+// passphrase: scrypt makes that take a while, so it happens off the UI goroutine.
+func (s *unlockScreen) onUnlock() {
+	dir, name, pass := filepath.Join(s.u.opts.Dir, "keys"), s.u.prefs.String(prefIdentity), []byte(s.pass.Text)
+	if len(pass) == 0 { // Enter pressed too early: no store opens without a passphrase
+		s.show(nil, wallet.ErrWrongPassphrase)
+		return
+	}
+	s.unlock.Disable()
+	s.msg.Hide()
+	go func() {
+		st, err := wallet.NewFileStore(dir, pass)
+		if err == nil {
+			_, err = st.Load(s.u.ctx, name)
+		}
+		s.unlocked(st, err)
+	}()
+}
+
+func (s *unlockScreen) unlocked(st wallet.Store, err error) { fyne.Do(func() { s.show(st, err) }) }
+
+// show acts on the outcome of an unlock: to work, or what went wrong.
+func (s *unlockScreen) show(st wallet.Store, err error) {
+	s.unlock.Enable()
+	switch {
+	case errors.Is(err, wallet.ErrWrongPassphrase):
+		// The common slip: say so under the field and let the user type again, with no
+		// dialog to dismiss first.
+		what, next := s.u.explain(err)
+		s.msg.SetText(what + " " + next)
+		s.msg.Show()
+		s.pass.SetText("")
+		s.u.win.Canvas().Focus(s.pass)
+	case err != nil:
+		s.u.showError(err)
+	default:
+		s.u.store = st
+		s.u.connect()
+	}
 }
 
 func readNetworkFile(path string) (node.NetworkFile, error) {

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -67,11 +68,31 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// walk visits o and every object under it that is visible or may hold visible ones.
+func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject)) {
+	visit(o)
+	switch w := o.(type) {
+	case *fyne.Container:
+		for _, c := range w.Objects {
+			walk(c, visit)
+		}
+	case *container.Scroll:
+		walk(w.Content, visit)
+	case *container.Split:
+		walk(w.Leading, visit)
+		walk(w.Trailing, visit)
+	case *widget.Label, *widget.Button:
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(w).Objects() {
+			walk(c, visit)
+		}
+	}
+}
+
 // texts is every label and button text under o, for asserting what the screen says.
 func texts(o fyne.CanvasObject) []string {
 	var out []string
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
+	walk(o, func(o fyne.CanvasObject) {
 		switch w := o.(type) {
 		case *widget.Label:
 			if w.Visible() {
@@ -81,23 +102,20 @@ func texts(o fyne.CanvasObject) []string {
 			if w.Visible() {
 				out = append(out, w.Text)
 			}
-		case *fyne.Container:
-			for _, c := range w.Objects {
-				walk(c)
-			}
-		case *container.Scroll:
-			walk(w.Content)
-		case *container.Split:
-			walk(w.Leading)
-			walk(w.Trailing)
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(w).Objects() {
-				walk(c)
-			}
 		}
-	}
-	walk(o)
+	})
 	return out
+}
+
+// firstOf is the first object of type T under o, or nil.
+func firstOf[T fyne.CanvasObject](o fyne.CanvasObject) (found T) {
+	done := false
+	walk(o, func(o fyne.CanvasObject) {
+		if t, ok := o.(T); ok && !done {
+			found, done = t, true
+		}
+	})
+	return found
 }
 
 // shows reports whether some label under o contains s.
@@ -118,6 +136,30 @@ func press(t *testing.T, w fyne.Window) {
 		t.Fatalf("focused %T takes no shortcuts", w.Canvas().Focused())
 	}
 	f.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault})
+}
+
+// pick makes the next file dialog choose path, as a user would: the test driver cannot
+// operate file dialogs, so the handler they call gets the file directly.
+func pick(t *testing.T, u *UI, path string) {
+	t.Helper()
+	u.pickOpen = func(_ []string, done func(fyne.URIReadCloser)) {
+		r, err := storage.Reader(storage.NewFileURI(path))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		done(r)
+	}
+}
+
+// dialogSays waits for a dialog that says want, and closes it.
+func dialogSays(t *testing.T, w fyne.Window, want string) {
+	t.Helper()
+	waitFor(t, "a dialog saying "+want, func() bool {
+		top := w.Canvas().Overlays().Top()
+		return top != nil && shows(top, want)
+	})
+	w.Canvas().Overlays().Top().Hide()
 }
 
 // typeIn types s into e as a keyboard does: focus first, then the keys.

@@ -49,6 +49,13 @@ func (p *progressDialog) show(stage service.Stage) {
 	}
 }
 
+// count shows how many of the pieces of work under way are done, for work on many bills.
+func (p *progressDialog) count(stage service.Stage, done, of int) {
+	p.stage.SetText(p.u.tr.T("stage." + string(stage)))
+	p.bar.Max = float64(max(of, 1))
+	p.bar.SetValue(float64(done))
+}
+
 // finish closes the dialog and hands the outcome to done or to showError.
 func (p *progressDialog) finish(v *service.View, err error, done func(*service.View)) {
 	fyne.Do(func() {
@@ -59,6 +66,26 @@ func (p *progressDialog) finish(v *service.View, err error, done func(*service.V
 		}
 		done(v)
 	})
+}
+
+// move runs one transition of bill id (fn is a method of service.Desk: Issue, Approve)
+// behind a progress dialog and hands the bill to done.
+func (u *UI) move(title, id string, fn func(*service.Desk, context.Context, string, service.Progress) (*service.View, error), done func(*service.View)) {
+	desk := u.desk
+	u.act(title, func(ctx context.Context, p service.Progress) (*service.View, error) { return fn(desk, ctx, id, p) }, done)
+}
+
+// moveWithReason is move for the transitions that need a reason (Reject, Reverse): the
+// reason typed in e, or nothing but a note (message key missing) when there is none.
+func (u *UI) moveWithReason(title, id string, e *widget.Entry, missing string,
+	fn func(*service.Desk, context.Context, string, string, service.Progress) (*service.View, error), done func(*service.View)) {
+	reason, ok := u.reasonIn(e, missing)
+	if !ok {
+		return
+	}
+	u.move(title, id, func(d *service.Desk, ctx context.Context, id string, p service.Progress) (*service.View, error) {
+		return fn(d, ctx, id, reason, p)
+	}, done)
 }
 
 // act runs one use case off the UI goroutine behind a progress dialog and hands the bill it

@@ -73,6 +73,7 @@ type UI struct {
 	desk  *service.Desk
 
 	first    *firstRun
+	lock     *unlockScreen
 	status   *statusBar
 	tabs     *container.AppTabs
 	cashier  *cashierScreen
