@@ -281,6 +281,17 @@ func (x *exec) cashierOf(t MsgType, org string) (Org, error) {
 	return x.org(org)
 }
 
+// ownBill loads bill id for a cashier of its org, the one who withdraws, issues and
+// reverses it; it returns the org too.
+func (x *exec) ownBill(t MsgType, id string) (Bill, Org, error) {
+	b, err := x.bill(id)
+	if err != nil {
+		return b, Org{}, err
+	}
+	o, err := x.cashierOf(t, b.Org)
+	return b, o, err
+}
+
 // listNew adds a new bill to its org's list.
 func (x *exec) listNew(o *Org, id string) {
 	o.Bills++
@@ -353,11 +364,7 @@ func (x *exec) submit(m *SubmitBill) error {
 }
 
 func (x *exec) withdraw(m *Withdraw) error {
-	b, err := x.bill(m.ID)
-	if err != nil {
-		return err
-	}
-	o, err := x.cashierOf(m.Type(), b.Org)
+	b, o, err := x.ownBill(m.Type(), m.ID)
 	if err != nil {
 		return err
 	}
@@ -456,11 +463,8 @@ func (x *exec) assignNumber(b *Bill) error {
 }
 
 func (x *exec) issue(m *Issue) error {
-	b, err := x.bill(m.ID)
+	b, _, err := x.ownBill(m.Type(), m.ID)
 	if err != nil {
-		return err
-	}
-	if _, err := x.cashierOf(m.Type(), b.Org); err != nil {
 		return err
 	}
 	if b.Status != StatusApproved {
@@ -483,11 +487,7 @@ func numbered(b *Bill) string {
 }
 
 func (x *exec) reverse(m *Reverse) error {
-	orig, err := x.bill(m.ID)
-	if err != nil {
-		return err
-	}
-	o, err := x.cashierOf(m.Type(), orig.Org)
+	orig, o, err := x.ownBill(m.Type(), m.ID)
 	if err != nil {
 		return err
 	}
