@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 )
 
 // trueType is a TrueType font parsed once, from which each bill gets a subset holding just
@@ -127,11 +127,7 @@ func (f *trueType) subset(runes []rune) []byte {
 			visit(f.gid[r])
 		}
 	}
-	old := make([]uint16, 0, len(keep))
-	for g := range keep {
-		old = append(old, g)
-	}
-	slices.Sort(old)
+	old := slices.Sorted(maps.Keys(keep))
 	newID := make(map[uint16]uint16, len(old))
 	for i, g := range old {
 		newID[g] = uint16(i)
@@ -229,11 +225,7 @@ func cmap4(runes []rune, gid func(rune) uint16) []byte {
 // assemble writes the tables as a TrueType file, in tag order.
 func assemble(tables map[string][]byte) []byte {
 	be := binary.BigEndian
-	tags := make([]string, 0, len(tables))
-	for t := range tables {
-		tags = append(tags, t)
-	}
-	sort.Strings(tags)
+	tags := slices.Sorted(maps.Keys(tables))
 	n := len(tags)
 	sr, es := 1, 0
 	for sr*2 <= n {
