@@ -82,7 +82,7 @@ func (c *checker) head(b *Bill) {
 	switch b.Kind {
 	case Outpatient, Inpatient:
 	case "":
-		c.add("kind", "缺少票据种类", "kind is required")
+		c.missing("kind", "票据种类", "kind")
 	default:
 		c.addf("kind", "票据种类%q无效，应为 outpatient 或 inpatient", "kind %q is unknown; want outpatient or inpatient", b.Kind)
 	}
@@ -94,7 +94,7 @@ func (c *checker) head(b *Bill) {
 	c.serial("org", "机构代码", "org code", b.OrgCode)
 	c.serial("serial", "业务流水号", "business serial", b.Serial)
 	if b.CreatedAt.IsZero() {
-		c.add("created", "缺少开票时间", "creation time is required")
+		c.missing("created", "开票时间", "creation time")
 	}
 	c.text("issuing_point", "开票点", "issuing point", b.IssuingPoint, MaxName, false)
 	c.text("remark", "备注", "remark", b.Remark, MaxRemark, false)
@@ -114,13 +114,13 @@ func (c *checker) parties(b *Bill) {
 			c.creditCode("payer.id", b.Payer.ID)
 		}
 	case "":
-		c.add("payer.type", "缺少交款人类型", "payer type is required")
+		c.missing("payer.type", "交款人类型", "payer type")
 	default:
 		c.addf("payer.type", "交款人类型%q无效，应为 person 或 unit", "payer type %q is unknown; want person or unit", b.Payer.Type)
 	}
 	c.text("payee.name", "收款单位", "payee name", b.Payee.Name, MaxName, true)
 	if b.Payee.CreditCode == "" {
-		c.add("payee.credit_code", "缺少收款单位统一社会信用代码", "payee credit code is required")
+		c.missing("payee.credit_code", "收款单位统一社会信用代码", "payee credit code")
 	} else {
 		c.creditCode("payee.credit_code", b.Payee.CreditCode)
 	}
@@ -140,7 +140,7 @@ func (c *checker) items(b *Bill) {
 		c.text("name", "项目名称", "item name", it.Name, MaxName, true)
 		switch {
 		case it.Category == "":
-			c.add("category", "缺少项目类别", "item category is required")
+			c.missing("category", "项目类别", "item category")
 		case !slices.Contains(Categories, it.Category):
 			c.addf("category", "项目类别%q无效，应为：%s", "item category %q is unknown; want one of %[2]s", it.Category, joinCategories())
 		}
@@ -304,6 +304,16 @@ func (c *checker) sign(path, zh, en string, m Money) {
 	}
 }
 
+// missing reports a required field left empty.
+func (c *checker) missing(path, zh, en string) {
+	c.add(path, "缺少"+zh, en+" is required")
+}
+
+// tooLong reports a field of n characters where at most limit are allowed.
+func (c *checker) tooLong(path, zh, en string, limit, n int) {
+	c.addf(path, zh+"最多%d个字符，现有%d个", en+" has %[2]d characters; at most %[1]d are allowed", limit, n)
+}
+
 // text checks a free text of at most limit runes. Remarks (limit MaxRemark) may have line
 // breaks; names print on one line, so they may not.
 func (c *checker) text(path, zh, en, s string, limit int, required bool) {
@@ -311,12 +321,12 @@ func (c *checker) text(path, zh, en, s string, limit int, required bool) {
 	switch n := utf8.RuneCountInString(s); {
 	case s == "":
 		if required {
-			c.add(path, "缺少"+zh, en+" is required")
+			c.missing(path, zh, en)
 		}
 	case !utf8.ValidString(s):
 		c.add(path, zh+"含有无效的UTF-8编码", en+" is not valid UTF-8")
 	case n > limit:
-		c.addf(path, zh+"最多%d个字符，现有%d个", en+" has %[2]d characters; at most %[1]d are allowed", limit, n)
+		c.tooLong(path, zh, en, limit, n)
 	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && !(multiline && r == '\n') }) >= 0:
 		c.add(path, zh+"含有控制字符", en+" contains a control character")
 	}
@@ -325,9 +335,9 @@ func (c *checker) text(path, zh, en, s string, limit int, required bool) {
 func (c *checker) serial(path, zh, en, s string) {
 	switch {
 	case s == "":
-		c.add(path, "缺少"+zh, en+" is required")
+		c.missing(path, zh, en)
 	case len(s) > MaxSerial:
-		c.addf(path, zh+"最多%d个字符，现有%d个", en+" has %[2]d characters; at most %[1]d are allowed", MaxSerial, len(s))
+		c.tooLong(path, zh, en, MaxSerial, len(s))
 	case strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0:
 		c.addf(path, zh+"%q只能由可打印ASCII字符组成，不含空格", en+" %q must be printable ASCII without spaces", s)
 	}
@@ -337,7 +347,7 @@ func (c *checker) digits(path, zh, en, s string, n int, required bool) {
 	switch {
 	case s == "":
 		if required {
-			c.add(path, "缺少"+zh, en+" is required")
+			c.missing(path, zh, en)
 		}
 	case len(s) != n || !allDigits(s):
 		c.addf(path, zh+"%q应为%d位数字", en+" %q must be %d digits", s, n)
