@@ -225,7 +225,9 @@ func (l *load) watchBus(ctx context.Context, sub types.Subscription) {
 		case <-ctx.Done():
 			return
 		case <-sub.Canceled():
-			l.lastErr.Store(fmt.Sprintf("block subscription ended: %v", sub.Err()))
+			if ctx.Err() == nil {
+				l.lastErr.Store(fmt.Sprintf("block subscription ended: %v", sub.Err()))
+			}
 			return
 		case m := <-sub.Out():
 			ev, ok := m.Data().(types.EventDataNewBlock)
@@ -310,7 +312,10 @@ func (l *load) run(ctx context.Context, height int64) error {
 		if err != nil {
 			return fmt.Errorf("subscribe to blocks: %w", err)
 		}
-		defer l.bus.UnsubscribeAll(context.Background(), who) //nolint:errcheck // the node stops next
+		defer func() {
+			stopWatch() // first, so that watchBus does not take the end for a failure
+			l.bus.UnsubscribeAll(context.Background(), who) //nolint:errcheck // the node stops next
+		}()
 		go l.watchBus(wctx, sub)
 	} else {
 		go l.watcher(wctx, height)
