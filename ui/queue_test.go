@@ -14,7 +14,10 @@ import (
 	"ebill/app/node"
 )
 
-// queueSize is the finance clerk's queue in TestReviewQueue: a busy hospital's morning.
+// queueSize is the finance clerk's queue in TestReviewQueue: a busy hospital's morning. The
+// full 500 fit the test budget (the test takes 11–15 s on 2 shared cores: submitting about
+// 5 s, paging 1 s, bulk approval 5 s; docs/PERFORMANCE.md). A multiple of pageSize, so the
+// last page is full and only a Next past it finds the end.
 const queueSize = 500
 
 // TestReviewQueue is a finance clerk with a long queue: the bills arrive through the
