@@ -313,7 +313,7 @@ func (l *load) run(ctx context.Context, height int64) error {
 			return fmt.Errorf("subscribe to blocks: %w", err)
 		}
 		defer func() {
-			stopWatch() // first, so that watchBus does not take the end for a failure
+			stopWatch()                                     // first, so that watchBus does not take the end for a failure
 			l.bus.UnsubscribeAll(context.Background(), who) //nolint:errcheck // the node stops next
 		}()
 		go l.watchBus(wctx, sub)
