@@ -15,6 +15,9 @@
 // The verified headers live in dir, so a restart resumes from there without the trust root
 // (pass a Config with TrustHeight 0). Headers are verified by skipping verification (trust
 // level 1/3) and cross-checked against the witnesses, in the background and before each read.
+// A node that does not answer within Config.NodeTimeout counts as unreachable: a witness
+// takes over as primary, and a read moves on to the next node. A node that answers is held
+// to its answer.
 //
 // A read of key K takes the latest verified header L, asks a node for K at height L−1 with a
 // proof, and accepts the answer only if the key and height are echoed, there is exactly one
