@@ -40,7 +40,7 @@ func (c *Client) latest(ctx context.Context) (*types.LightBlock, error) {
 	c.mu.Unlock()
 	if !fresh {
 		var err error
-		if lb, err = c.update(ctx); err != nil {
+		if lb, err = c.updateRetrying(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -48,6 +48,26 @@ func (c *Client) latest(ctx context.Context) (*types.LightBlock, error) {
 		return nil, fmt.Errorf("%w: no state is provable before header 2 (latest verified is %d)", ErrUnavailable, lb.Height)
 	}
 	return lb, nil
+}
+
+// updateRetrying is update, tried again for up to two node timeouts while the ledger is
+// unavailable. Right after a validator dies, or while one restarted is catching up, a new
+// header can find no witness left to cross-check it; a moment later one has it, and a read
+// should not fail for that moment.
+func (c *Client) updateRetrying(ctx context.Context) (*types.LightBlock, error) {
+	const poll = 100 * time.Millisecond
+	giveUp := time.Now().Add(2 * c.cfg.NodeTimeout)
+	for {
+		lb, err := c.update(ctx)
+		if err == nil || !errors.Is(err, ErrUnavailable) || time.Now().After(giveUp) {
+			return lb, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(poll):
+		}
+	}
 }
 
 // getAt reads key in the state that the verified header lb commits to (after block
