@@ -44,9 +44,14 @@ type Config struct {
 	// Rate caps the bills sent per second over all cashiers; 0 sends as fast as the
 	// mempool takes them (saturation).
 	Rate float64
-	// Validators started in this process, each with its own home and ports on loopback
-	// (1, the default, is the embedded node).
+	// Validators on loopback, each with its own home and ports. 1, the default, is the
+	// embedded node, run in this process; more run as processes of their own (a
+	// CometBFT gossip routine outlives an in-process node's Stop and reads its closed
+	// block store): `ebilld start` through nodetest.Cluster, and for the baseline kvnode.
 	Validators int
+	// Ebilld and KVNode are the commands of those processes; empty: BuildBinaries makes
+	// them in the run's directory.
+	Ebilld, KVNode string
 	// SampleEvery: every n-th bill is also approved, issued and read back verified;
 	// default 20, negative for none.
 	SampleEvery int
@@ -151,8 +156,8 @@ type Result struct {
 	SubmitCommitted Latency  `json:"submit_committed"`
 	SubmitIssued    *Latency `json:"submit_issued,omitempty"`
 	IssueFailed     int      `json:"issue_failed,omitempty"`
-	// CPU and RSS of the processes that ran the nodes (this one, for in-process nodes:
-	// the load's own work is included).
+	// CPU and RSS of the processes that ran the nodes: the validator processes, or this
+	// one for the embedded node (the load's own work is then included).
 	CPUSeconds float64  `json:"cpu_s,omitempty"`
 	CPUCores   float64  `json:"cpu_cores,omitempty"`
 	CPUPerTxUS float64  `json:"cpu_us_per_tx,omitempty"`
@@ -214,6 +219,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: payload size: %w", err)
 	}
+	if cfg.Validators > 1 && cfg.Remote == nil && (cfg.Ebilld == "" || cfg.Baseline && cfg.KVNode == "") {
+		cfg.Log("building ebilld and kvnode for the validator processes")
+		if cfg.Ebilld, cfg.KVNode, err = BuildBinaries(dir); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+	}
 	var jobs [][]job
 	if cfg.Remote != nil {
 		r.Ebill, err = runRemote(ctx, cfg, size, filepath.Join(dir, "light"))
@@ -256,16 +267,37 @@ func runLedger(ctx context.Context, cfg Config, payload int, dir string) (*Resul
 	if err != nil {
 		return nil, nil, fmt.Errorf("bench: sign bills: %w", err)
 	}
-	hs, rpcs, err := homes(dir, cfg.Validators, w.genesis)
-	if err != nil {
-		return nil, nil, fmt.Errorf("bench: %w", err)
-	}
-	cfg.Log("starting %d ledger validator(s) in this process", cfg.Validators)
-	net, err := startNodes(ctx, hs, rpcs, startLedger)
-	if err != nil {
-		return nil, nil, fmt.Errorf("bench: start ledger: %w", err)
+	var net *network
+	pids := []int{os.Getpid()}
+	if cfg.Validators == 1 {
+		hs, rpcs, err := homes(dir, 1, w.genesis)
+		if err != nil {
+			return nil, nil, fmt.Errorf("bench: %w", err)
+		}
+		cfg.Log("starting the embedded node in this process")
+		if net, err = startNodes(ctx, hs, rpcs, startLedger); err != nil {
+			return nil, nil, fmt.Errorf("bench: start ledger: %w", err)
+		}
+	} else {
+		cfg.Log("starting %d ledger validators as ebilld processes", cfg.Validators)
+		cl, err := nodetest.NewCluster(ctx, cfg.Ebilld, dir, cfg.Validators, node.DemoChainID, w.genesis)
+		if err != nil {
+			return nil, nil, fmt.Errorf("bench: start ledger: %w", err)
+		}
+		net = &network{rpcs: cl.RPCs, stops: []func() error{cl.Close}}
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		err = cl.WaitAll(wctx, 1)
+		cancel()
+		if err != nil {
+			return nil, nil, errors.Join(fmt.Errorf("bench: start ledger: %w", err), cl.Close())
+		}
+		pids = pids[:0]
+		for i := range cl.Len() {
+			pids = append(pids, cl.Pid(i))
+		}
 	}
 	defer net.stop()
+	rpcs := net.rpcs
 	var iss *issuing
 	if cfg.SampleEvery > 0 {
 		f := node.NetworkFile{ChainID: node.DemoChainID, Primary: rpcs[0], Witnesses: rpcs[1:]}
@@ -280,7 +312,7 @@ func runLedger(ctx context.Context, cfg Config, payload int, dir string) (*Resul
 		iss = &issuing{light: light, clerk: nodetest.NewSigner(node.DemoChainID, w.ids.Clerk, 0),
 			cashier: nodetest.NewSigner(node.DemoChainID, w.ids.Cashier, 0)}
 	}
-	res, err := drive(ctx, cfg, "ebill", net, jobs, iss, []int{os.Getpid()})
+	res, err := drive(ctx, cfg, "ebill", net, jobs, iss, pids)
 	return res, jobs, err
 }
 
@@ -293,12 +325,18 @@ func runKVStore(ctx context.Context, cfg Config, jobs [][]job, dir string) (*Res
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	net, err := startNodes(ctx, hs, rpcs, startKVStore)
+	var net *network
+	pids := []int{os.Getpid()}
+	if cfg.Validators == 1 {
+		net, err = startNodes(ctx, hs, rpcs, startKVStore)
+	} else {
+		net, pids, err = startProcs(ctx, cfg.KVNode, hs, rpcs)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bench: start kvstore: %w", err)
 	}
 	defer net.stop()
-	return drive(ctx, cfg, "kvstore", net, jobs, nil, []int{os.Getpid()})
+	return drive(ctx, cfg, "kvstore", net, jobs, nil, pids)
 }
 
 func runRemote(ctx context.Context, cfg Config, payload int, dir string) (*Result, error) {

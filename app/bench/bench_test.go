@@ -4,11 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
+	"github.com/cometbft/cometbft/types"
 )
 
 func TestSummarise(t *testing.T) {
@@ -160,4 +166,69 @@ func TestRunEmbedded(t *testing.T) {
 		t.Fatalf("chart: %v, %v", err, img)
 	}
 	t.Logf("\n%s", table.String())
+}
+
+// TestInFlightCap: a cashier whose bills are not committed stops sending at maxInFlight
+// and sends again as soon as one is.
+func TestInFlightCap(t *testing.T) {
+	var sent atomic.Int64
+	fake := func(context.Context, []byte) (*ctypes.ResultBroadcastTx, error) {
+		sent.Add(1)
+		return &ctypes.ResultBroadcastTx{}, nil
+	}
+	var js []job
+	for k := range maxInFlight + 20 {
+		js = append(js, job{tx: []byte(fmt.Sprintf("tx-%d", k))})
+	}
+	l := &load{clients: []broadcaster{fake}, jobs: [][]job{js}, start: time.Now(), until: time.Now().Add(time.Minute)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.cashier(ctx, 0)
+	}()
+	waitFor := func(n int64) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); sent.Load() < n; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("sent %d, want %d", sent.Load(), n)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+		if got := sent.Load(); got != n {
+			t.Fatalf("sent %d with %d in flight, want %d", got, maxInFlight, n)
+		}
+	}
+	waitFor(maxInFlight)
+	l.settleTxs(1, types.Txs{js[0].tx, js[1].tx}, []*abci.ExecTxResult{{}, {}})
+	waitFor(maxInFlight + 2)
+	cancel()
+	<-done
+}
+
+// TestRunProcesses drives 4 validators as processes, and the kvstore baseline as 4 kvnode
+// processes, through a whole run: it ends without the closed-store panic of in-process
+// testnets, every bill is committed, and CPU and RSS are the children's.
+func TestRunProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds ebilld and kvnode and starts 8 node processes")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	r, err := Run(ctx, Config{Count: 160, Cashiers: 4, Items: 3, SampleEvery: 40, Validators: 4, Baseline: true,
+		Dir: t.TempDir(), Log: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Ebill.Committed != 160 || r.KVStore.Committed != 160 || r.Ebill.Validators != 4 {
+		t.Fatalf("committed ebill %d on %d validators, kvstore %d; want 160 each on 4 (errors %v)",
+			r.Ebill.Committed, r.Ebill.Validators, r.KVStore.Committed, r.Errors)
+	}
+	if r.Ebill.SubmitIssued == nil || r.Ebill.SubmitIssued.N != 4 {
+		t.Fatalf("issued sample %+v (errors %v); want 4", r.Ebill.SubmitIssued, r.Errors)
+	}
+	if r.Ebill.CPUSeconds <= 0 || r.KVStore.CPUSeconds <= 0 || r.Ebill.RSSPeakMB < 50 {
+		t.Errorf("CPU or RSS of the node processes missing: ebill %+v, kvstore cpu %v", r.Ebill, r.KVStore.CPUSeconds)
+	}
 }

@@ -74,6 +74,11 @@ type inflight struct {
 
 var errMempoolFull = "mempool is full"
 
+// maxInFlight caps the bills one cashier has sent and not yet seen committed: below the
+// ledger's window of 128 sequences, so that a saturated node that commits a cashier's
+// transactions out of order never sees one fall behind the window (a replay refusal).
+const maxInFlight = 96
+
 // send registers tx before broadcasting it (its block may be read before the broadcast
 // returns) and retries while the mempool is full.
 func (l *load) send(ctx context.Context, c broadcaster, tx []byte, f *inflight) error {
@@ -115,10 +120,16 @@ func (l *load) cashier(ctx context.Context, i int) {
 	if l.rate > 0 {
 		interval = time.Duration(float64(time.Second) / l.rate)
 	}
+	slots := make(chan struct{}, maxInFlight)
 	for k, j := range l.jobs[i] {
 		if ctx.Err() != nil || (!l.until.IsZero() && time.Now().After(l.until)) {
 			return
 		}
+		if !l.acquire(ctx, slots) {
+			return
+		}
+		var once sync.Once
+		release := func() { once.Do(func() { <-slots }) }
 		if interval > 0 {
 			if wait := time.Until(l.start.Add(time.Duration(k) * interval)); wait > 0 {
 				select {
@@ -130,6 +141,7 @@ func (l *load) cashier(ctx context.Context, i int) {
 		}
 		sent := time.Now()
 		f := &inflight{sent: sent, done: func(h int64, code uint32, at time.Time) {
+			release()
 			if code != 0 {
 				l.refused.Add(1)
 				return
@@ -144,10 +156,35 @@ func (l *load) cashier(ctx context.Context, i int) {
 			}
 		}}
 		if err := l.send(ctx, l.clients[i], j.tx, f); err != nil {
+			release()
 			l.refused.Add(1)
 			continue
 		}
 		l.sent.Add(1)
+	}
+}
+
+// acquire takes one of a cashier's in-flight slots, waiting while all are taken; false
+// when ctx ends or the time is up first.
+func (l *load) acquire(ctx context.Context, slots chan struct{}) bool {
+	select {
+	case slots <- struct{}{}:
+		return true
+	default:
+	}
+	var up <-chan time.Time
+	if !l.until.IsZero() {
+		t := time.NewTimer(time.Until(l.until))
+		defer t.Stop()
+		up = t.C
+	}
+	select {
+	case slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-up:
+		return false
 	}
 }
 

@@ -213,12 +213,77 @@ func startNodes(ctx context.Context, hs, rpcs []string, start func(ctx context.C
 	return n, nil
 }
 
+// startProcs runs bin in every home as a process of its own (args after the home), and
+// waits for block 1 everywhere. It returns the network and the pids of its nodes.
+func startProcs(ctx context.Context, bin string, hs, rpcs []string, args ...string) (*network, []int, error) {
+	n := &network{rpcs: rpcs}
+	var pids []int
+	for _, h := range hs {
+		p, err := nodetest.StartProcess(bin, filepath.Join(h, "node.log"), nil, append([]string{"--home", h}, args...)...)
+		if err != nil {
+			return nil, nil, errors.Join(err, n.stop())
+		}
+		n.stops = append(n.stops, p.Kill)
+		pids = append(pids, p.Cmd.Process.Pid)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for i, addr := range rpcs {
+		c, err := nodetest.Client(addr)
+		if err == nil {
+			_, err = nodetest.WaitHeight(wctx, c, 1)
+		}
+		if err != nil {
+			return nil, nil, errors.Join(fmt.Errorf("%s: %w", hs[i], err), n.stop())
+		}
+	}
+	return n, pids, nil
+}
+
+// BuildBinaries builds the node commands the multi-validator runs start as processes into
+// dir: ebilld, and kvnode (the kvstore baseline). It needs the go command and this
+// module's source (the working directory inside it); failing that it takes commands of
+// those names next to this program's executable.
+func BuildBinaries(dir string) (ebilld, kvnode string, err error) {
+	build := func(pkg string) (string, error) {
+		bin, err := nodetest.Build(dir, pkg)
+		if err == nil {
+			return bin, nil
+		}
+		if exe, xerr := os.Executable(); xerr == nil {
+			near := filepath.Join(filepath.Dir(exe), filepath.Base(pkg))
+			if _, serr := os.Stat(near); serr == nil {
+				return near, nil
+			}
+		}
+		return "", err
+	}
+	if ebilld, err = build("ebill/cmd/ebilld"); err != nil {
+		return "", "", err
+	}
+	if kvnode, err = build("ebill/app/bench/kvnode"); err != nil {
+		return "", "", err
+	}
+	return ebilld, kvnode, nil
+}
+
 func startLedger(ctx context.Context, home string) (started, error) {
 	n, err := node.Start(ctx, home, node.Options{})
 	if err != nil {
 		return started{}, err
 	}
 	return started{stop: n.Stop, bus: n.EventBus()}, nil
+}
+
+// RunKVStoreNode runs CometBFT's kvstore example app as a node in home until ctx ends:
+// the body of the kvnode command, the baseline's validator process.
+func RunKVStoreNode(ctx context.Context, home string) error {
+	s, err := startKVStore(ctx, home)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return s.stop()
 }
 
 // startKVStore runs CometBFT's kvstore example app in home with the home's config: the

@@ -13,19 +13,6 @@ import (
 	"ebill/app/node"
 )
 
-const benchUsage = `  bench [--duration D | --count N] [--cashiers C] [--items K] [--rate R] [--validators V]
-        [--baseline] [--runs N] [--chart out.png] [--cpuprofile FILE] [--submit uri|jsonrpc]
-                                 load test: C cashiers submit K-item bills for D (default 20s) or
-                                 N bills, as fast as the ledger takes them or R bills/s; reports
-                                 bills/s committed, submit→committed and submit→verified-issued
-                                 latency, CPU and RSS. Without --network it starts V validators
-                                 (default 1) in this process; --baseline also runs CometBFT's
-                                 kvstore with the same settings and load and gives the ratio;
-                                 with --network, --identity is the cashier and --clerk NAME the
-                                 bureau clerk who approves the sampled bills; --submit
-                                 jsonrpc sends by JSON-RPC POST instead of GET ?tx=0x…
-`
-
 // cmdBench is `ebillctl bench`: flags to bench.Config, the report to the terminal.
 func (c *cli) cmdBench(args []string) error {
 	fs := c.flags("bench")
@@ -69,7 +56,8 @@ func (c *cli) cmdBench(args []string) error {
 		cfg.Log = func(format string, args ...any) { fmt.Fprintf(c.stderr, format+"\n", args...) }
 	}
 	if *profile != "" {
-		// Where the time goes, nodes included: they run in this process.
+		// Where the time goes: the embedded node runs in this process (validators of a
+		// testnet are processes of their own, not in the profile).
 		f, err := os.Create(*profile)
 		if err != nil {
 			return fmt.Errorf("bench: %w", err)

@@ -74,6 +74,18 @@ Commands:
                                  --keystore, else DIR/demo-keys under EBILL_PASSPHRASE
                                  (default passphrase ebill-demo). With --network (e.g. of
                                  'ebilld init --demo'), the same flow on that network
+  bench [--duration D | --count N] [--cashiers C] [--items K] [--rate R] [--validators V]
+        [--baseline] [--runs N] [--chart out.png] [--cpuprofile FILE] [--submit uri|jsonrpc]
+                                 load test: C cashiers submit K-item bills for D (default 20s)
+                                 or N bills, as fast as the ledger takes them or R bills/s;
+                                 reports bills/s committed, submit→committed and
+                                 submit→verified-issued latency, CPU and RSS of the nodes.
+                                 Without --network it starts V validators (default 1, in this
+                                 process; more as ebilld processes on loopback, built with go
+                                 build from the source tree); --baseline also runs CometBFT's
+                                 kvstore with the same settings and load and gives the ratio;
+                                 with --network, --identity is the cashier and --clerk NAME
+                                 the bureau clerk who approves the sampled bills
   help                           show this text
 
 Exit codes:
