@@ -7,6 +7,10 @@ for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
     echo "fuzz $pkg $target ($t)"
-    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$t" "$pkg" >/dev/null
+    # Quiet when it passes; the whole output (the failing input, the panic) when it fails.
+    if ! out=$(go test -run='^$' -fuzz="^${target}\$" -fuzztime="$t" "$pkg" 2>&1); then
+      printf '%s\n' "$out" >&2
+      exit 1
+    fi
   done
 done
