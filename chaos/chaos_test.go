@@ -28,19 +28,7 @@ import (
 var ebilld string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "ebill-chaos-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	ebilld, err = nodetest.Build(dir, "ebill/cmd/ebilld")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(nodetest.MainBuilding(m, "ebill/cmd/ebilld", &ebilld))
 }
 
 // world is a four-validator network with the demo people and a few load cashiers.

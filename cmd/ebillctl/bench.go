@@ -118,14 +118,9 @@ func writeChart(path string, r *bench.Report) error {
 // benchRemote is the network --network names with the cashier --identity and, when given,
 // the clerk.
 func (c *cli) benchRemote(ctx context.Context, clerk, code string) (*bench.Remote, error) {
-	f, err := os.Open(c.network)
+	nf, err := c.networkFile()
 	if err != nil {
-		return nil, inputErr(fmt.Errorf("read network file: %w", err))
-	}
-	defer f.Close()
-	nf, err := node.ReadNetworkFile(f)
-	if err != nil {
-		return nil, inputErr(fmt.Errorf("%s: %w", c.network, err))
+		return nil, err
 	}
 	store, err := c.store()
 	if err != nil {

@@ -27,20 +27,29 @@ func (c *cli) connect(ctx context.Context) (*service.Network, error) {
 	if c.network == "" {
 		return nil, usagef("no network: give --network FILE or set EBILL_NETWORK ('ebillctl demo' starts one)")
 	}
-	f, err := os.Open(c.network)
+	nf, err := c.networkFile()
 	if err != nil {
-		return nil, inputErr(fmt.Errorf("read network file: %w", err))
-	}
-	defer f.Close()
-	nf, err := node.ReadNetworkFile(f)
-	if err != nil {
-		return nil, inputErr(fmt.Errorf("%s: %w", c.network, err))
+		return nil, err
 	}
 	dir, err := c.lightDir()
 	if err != nil {
 		return nil, err
 	}
 	return service.Connect(ctx, service.Options{Network: nf, Dir: filepath.Join(dir, nf.ChainID), Timeout: c.timeout})
+}
+
+// networkFile reads the network file --network names.
+func (c *cli) networkFile() (node.NetworkFile, error) {
+	f, err := os.Open(c.network)
+	if err != nil {
+		return node.NetworkFile{}, inputErr(fmt.Errorf("read network file: %w", err))
+	}
+	defer f.Close()
+	nf, err := node.ReadNetworkFile(f)
+	if err != nil {
+		return node.NetworkFile{}, inputErr(fmt.Errorf("%s: %w", c.network, err))
+	}
+	return nf, nil
 }
 
 // desk connects and acts as --identity. close releases the network.

@@ -28,19 +28,7 @@ var ebilld string
 const passphrase = "ebilld-test-passphrase"
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "ebilld-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	ebilld, err = nodetest.Build(dir, "ebill/cmd/ebilld")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(nodetest.MainBuilding(m, "ebill/cmd/ebilld", &ebilld))
 }
 
 func TestUsageErrors(t *testing.T) {

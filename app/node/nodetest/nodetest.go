@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"testing"
 	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
@@ -138,6 +139,23 @@ func Build(dir, pkg string) (string, error) {
 		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, out.String())
 	}
 	return bin, nil
+}
+
+// MainBuilding is a TestMain for packages whose tests run a command of this module as
+// processes: it builds pkg once into a temporary directory, sets *bin to the binary, runs
+// the tests and removes the directory. Pass its result to os.Exit.
+func MainBuilding(m *testing.M, pkg string, bin *string) int {
+	dir, err := os.MkdirTemp("", "ebill-test-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if *bin, err = Build(dir, pkg); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
 }
 
 // Process is a command running as a child of the test, its output going to a log file.
