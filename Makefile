@@ -11,7 +11,7 @@ test: deps
 	scripts/test.sh
 
 fuzz: deps
-	scripts/fuzz.sh $(or $(FUZZTIME),1m)
+	scripts/fuzz.sh $(or $(FUZZTIME),200000x)
 
 demo: deps
 	go run ./cmd/ebillctl demo --dir demo
