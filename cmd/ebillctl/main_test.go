@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"os"
@@ -151,8 +152,9 @@ func cmdFalseTrust(ts *testscript.TestScript, neg bool, args []string) {
 	defer f.Close()
 	nf, err := node.ReadNetworkFile(f)
 	ts.Check(err)
-	h := []byte(nf.TrustHash)
-	h[0] ^= '0' ^ '1' // a hex digit still, but another one
-	nf.TrustHash = string(h)
+	h, err := hex.DecodeString(nf.TrustHash)
+	ts.Check(err)
+	h[0] ^= 1 // well-formed, but another header's hash
+	nf.TrustHash = hex.EncodeToString(h)
 	ts.Check(node.WriteNetworkFileAtomic(ts.MkAbs(args[1]), nf))
 }
