@@ -42,7 +42,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cockroachdb/pebble"
 	dbm "github.com/cometbft/cometbft-db"
 	"github.com/cometbft/cometbft/libs/log"
 	"github.com/cometbft/cometbft/light"
@@ -52,6 +51,8 @@ import (
 	lightdb "github.com/cometbft/cometbft/light/store/db"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	"github.com/cometbft/cometbft/types"
+
+	kv "ebill/app/store"
 )
 
 var (
@@ -237,9 +238,9 @@ func open(ctx context.Context, cfg Config, dir string, logger log.Logger, h hook
 		c.nodes[addr] = rc
 		c.order = append(c.order, addr)
 	}
-	db, err := dbm.NewPebbleDBWithOpts("lightclient", dir, &pebble.Options{Logger: quietPebble{}})
+	db, err := kv.Open("lightclient", dir)
 	if err != nil {
-		return nil, fmt.Errorf("light node: open trusted store in %s: %w", dir, err)
+		return nil, fmt.Errorf("light node: trusted store: %w", err)
 	}
 	c.db = db
 	if err := c.start(ctx); err != nil {
@@ -319,15 +320,6 @@ func (c *Client) noteProviders() {
 	c.primary, c.witnesses = primary, witnesses
 	c.mu.Unlock()
 }
-
-// quietPebble drops pebble's informational lines: reopening the store printed "WAL file …
-// stopped reading at offset …; replayed …" on the desk's stderr each start. Fatal errors
-// still end the process as pebble's own logger does.
-type quietPebble struct{}
-
-func (quietPebble) Infof(string, ...any) {}
-
-func (quietPebble) Fatalf(format string, args ...any) { pebble.DefaultLogger.Fatalf(format, args...) }
 
 // keepHeaders is how many verified headers the store keeps (at least).
 const keepHeaders = 1000

@@ -408,6 +408,10 @@ func drive(ctx context.Context, cfg Config, app string, net *network, jobs [][]j
 	if l.watch, err = nodetest.Client(rpcs[0]); err != nil {
 		return nil, err
 	}
+	watchHC := &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
+	l.blocks = func(ctx context.Context, h int64) ([]node.TxOutcome, error) {
+		return node.CommittedTxs(ctx, watchHC, rpcs[0], h)
+	}
 	for i := range jobs {
 		addr := rpcs[i%len(rpcs)]
 		if cfg.Submit == SubmitJSONRPC {

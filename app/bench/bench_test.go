@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"image/png"
@@ -12,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
-	"github.com/cometbft/cometbft/types"
+
+	"ebill/app/node"
 )
 
 func TestSummarise(t *testing.T) {
@@ -201,7 +202,7 @@ func TestInFlightCap(t *testing.T) {
 		}
 	}
 	waitFor(maxInFlight)
-	l.settleTxs(1, types.Txs{js[0].tx, js[1].tx}, []*abci.ExecTxResult{{}, {}})
+	l.settleTxs(1, []node.TxOutcome{{Hash: sha256.Sum256(js[0].tx)}, {Hash: sha256.Sum256(js[1].tx)}})
 	waitFor(maxInFlight + 2)
 	cancel()
 	<-done

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,14 +10,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-	"github.com/cometbft/cometbft/crypto/tmhash"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cometbft/cometbft/types"
 
 	"ebill/app/bill"
 	"ebill/app/ledger"
+	"ebill/app/node"
 	"ebill/app/node/nodetest"
 	"ebill/lightclient"
 )
@@ -40,7 +40,8 @@ type issuing struct {
 type load struct {
 	clients  []broadcaster // one per cashier: its own connection
 	watch    rpcclient.Client
-	bus      *types.EventBus // nodes in this process: blocks come from here, not the RPC
+	blocks   func(ctx context.Context, h int64) ([]node.TxOutcome, error) // a block's transactions, from the watched node
+	bus      *types.EventBus                                              // nodes in this process: blocks come from here, not the RPC
 	jobs     [][]job
 	rate     float64 // per cashier, tx/s; 0: as fast as the mempool takes them
 	until    time.Time
@@ -48,7 +49,7 @@ type load struct {
 	drainFor time.Duration
 
 	start   time.Time
-	pending sync.Map // string(tx hash) → *inflight
+	pending sync.Map // [32]byte tx hash → *inflight
 	open    atomic.Int64
 	sent    atomic.Int64
 	refused atomic.Int64
@@ -82,7 +83,7 @@ const maxInFlight = 96
 // send registers tx before broadcasting it (its block may be read before the broadcast
 // returns) and retries while the mempool is full.
 func (l *load) send(ctx context.Context, c broadcaster, tx []byte, f *inflight) error {
-	key := string(tmhash.Sum(tx))
+	key := sha256.Sum256(tx)
 	l.pending.Store(key, f)
 	l.open.Add(1)
 	for {
@@ -271,7 +272,14 @@ func (l *load) watchBus(ctx context.Context, sub types.Subscription) {
 			if !ok {
 				continue
 			}
-			l.settleTxs(ev.Block.Height, ev.Block.Txs, ev.ResultFinalizeBlock.TxResults)
+			txs := make([]node.TxOutcome, len(ev.Block.Txs))
+			for i, tx := range ev.Block.Txs {
+				txs[i].Hash = sha256.Sum256(tx)
+				if i < len(ev.ResultFinalizeBlock.TxResults) {
+					txs[i].Code = ev.ResultFinalizeBlock.TxResults[i].Code
+				}
+			}
+			l.settleTxs(ev.Block.Height, txs)
 		}
 	}
 }
@@ -302,35 +310,24 @@ func (l *load) watcher(ctx context.Context, from int64) {
 }
 
 func (l *load) settle(ctx context.Context, h int64) error {
-	blk, err := l.watch.Block(ctx, &h)
+	txs, err := l.blocks(ctx, h)
 	if err != nil {
-		return fmt.Errorf("block %d: %w", h, err)
+		return err
 	}
-	if len(blk.Block.Txs) == 0 {
-		return nil
-	}
-	res, err := l.watch.BlockResults(ctx, &h)
-	if err != nil {
-		return fmt.Errorf("block results %d: %w", h, err)
-	}
-	l.settleTxs(h, blk.Block.Txs, res.TxResults)
+	l.settleTxs(h, txs)
 	return nil
 }
 
 // settleTxs hands the outcome of each transaction of block h that was sent to its sender.
-func (l *load) settleTxs(h int64, txs types.Txs, results []*abci.ExecTxResult) {
+func (l *load) settleTxs(h int64, txs []node.TxOutcome) {
 	at := time.Now()
-	for i, tx := range txs {
-		v, ok := l.pending.LoadAndDelete(string(tx.Hash()))
+	for _, tx := range txs {
+		v, ok := l.pending.LoadAndDelete(tx.Hash)
 		if !ok {
 			continue
 		}
 		l.open.Add(-1)
-		var code uint32
-		if i < len(results) {
-			code = results[i].Code
-		}
-		v.(*inflight).done(h, code, at)
+		v.(*inflight).done(h, tx.Code, at)
 	}
 }
 

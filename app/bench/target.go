@@ -26,6 +26,7 @@ import (
 	"ebill/app/ledger"
 	"ebill/app/node"
 	"ebill/app/node/nodetest"
+	"ebill/app/store"
 	"ebill/wallet"
 )
 
@@ -287,8 +288,8 @@ func RunKVStoreNode(ctx context.Context, home string) error {
 }
 
 // startKVStore runs CometBFT's kvstore example app in home with the home's config: the
-// same consensus timeouts, mempool, indexer and ABCI connection locking as the ledger's
-// node, so only the application differs.
+// same consensus timeouts, mempool, indexer, databases and ABCI connection locking as the
+// ledger's node, so only the application differs.
 func startKVStore(ctx context.Context, home string) (started, error) {
 	c, err := loadConfig(home)
 	if err != nil {
@@ -299,11 +300,15 @@ func startKVStore(ctx context.Context, home string) (started, error) {
 		return started{}, fmt.Errorf("kvstore node in %q: %w", home, err)
 	}
 	pv := privval.LoadFilePV(c.PrivValidatorKeyFile(), c.PrivValidatorStateFile())
-	app := kvstore.NewPersistentApplication(filepath.Join(c.DBDir(), "kvstore"))
+	kvdb, err := store.Open("kvstore", filepath.Join(c.DBDir(), "kvstore"))
+	if err != nil {
+		return started{}, err
+	}
+	app := kvstore.NewApplication(kvdb)
 	var txIndex dbm.DB
 	var mu sync.Mutex
 	provider := func(dc *cfg.DBContext) (dbm.DB, error) {
-		db, err := cfg.DefaultDBProvider(dc)
+		db, err := node.DBProvider(dc)
 		if err == nil && dc.ID == "tx_index" {
 			db = node.GuardClose(db)
 			mu.Lock()

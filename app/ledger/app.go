@@ -14,6 +14,8 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/libs/log"
 	"github.com/cosmos/iavl"
+
+	"ebill/app/store"
 )
 
 // AppVersion is reported in Info; it changes when the state machine's rules change.
@@ -74,8 +76,8 @@ func New(dir string, opts Options) (*App, error) {
 	var db cmtdb.DB = cmtdb.NewMemDB()
 	if dir != "" {
 		var err error
-		if db, err = cmtdb.NewPebbleDB("ledger", dir); err != nil {
-			return nil, fmt.Errorf("open ledger db in %q: %w", dir, err)
+		if db, err = store.Open("ledger", dir); err != nil {
+			return nil, err
 		}
 	}
 	if opts.CacheNodes == 0 {

@@ -127,11 +127,20 @@ func defaultConfig(home string) *cfg.Config {
 	// block made invalid, so re-checking the whole mempool after every block only slows
 	// the next one down.
 	c.Mempool.Recheck = false
+	// In a full mesh every node would forward every transaction to every peer, so each
+	// validator would receive each one from each of the others and throw away all copies but
+	// the first. Gossiping to two peers still reaches everyone within two hops; when a peer
+	// disconnects, the next one takes its place.
+	c.Mempool.ExperimentalMaxGossipConnectionsToPersistentPeers = 2
 	c.P2P.PexReactor = false
 	c.P2P.AddrBookStrict = false
 	c.P2P.AllowDuplicateIP = true
 	c.P2P.SendRate = 20 << 20
 	c.P2P.RecvRate = 20 << 20
+	// Bills of several KB and blocks of megabytes went out in 1 KB packets, each framed,
+	// marshalled and accounted for on its own. Every node of a network must use the same
+	// size: a node refuses packets larger than its own setting.
+	c.P2P.MaxPacketMsgPayloadSize = 10240
 	c.Instrumentation.Prometheus = false
 	// Light clients of desks that were offline for days still verify against old heights.
 	c.Storage.DiscardABCIResponses = false

@@ -24,6 +24,7 @@ import (
 	"github.com/spf13/viper"
 
 	"ebill/app/ledger"
+	"ebill/app/store"
 )
 
 // ErrNoHome is returned by Start for a directory that InitHome or Testnet did not prepare.
@@ -265,6 +266,15 @@ func clientAddr(laddr string) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
+// DBProvider opens CometBFT's databases with the options of package store when the home's
+// config names Pebble (the default), else as CometBFT does.
+func DBProvider(ctx *cfg.DBContext) (dbm.DB, error) {
+	if dbm.BackendType(ctx.Config.DBBackend) != dbm.PebbleDBBackend {
+		return cfg.DefaultDBProvider(ctx)
+	}
+	return store.Open(ctx.ID, ctx.Config.DBDir())
+}
+
 // dbTracker remembers the databases CometBFT opens. A stopping node closes all but the
 // tx index; a node that never started closes none.
 type dbTracker struct {
@@ -273,7 +283,7 @@ type dbTracker struct {
 }
 
 func (t *dbTracker) provider(ctx *cfg.DBContext) (dbm.DB, error) {
-	db, err := cfg.DefaultDBProvider(ctx)
+	db, err := DBProvider(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -3,12 +3,15 @@ package node_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 	ics23 "github.com/cosmos/ics23/go"
 
 	"ebill/app/bill"
@@ -235,5 +238,64 @@ func TestInitHomeRefusesExisting(t *testing.T) {
 	}
 	if err := node.InitHome(t.TempDir(), "", g, node.HomeOptions{}); err == nil {
 		t.Error("init without a chain id succeeded")
+	}
+}
+
+// TestCommittedTxs reads a committed block's transactions with node.CommittedTxs and holds
+// them against what rpcclient decodes from the same block: the same hashes, codes, data
+// and logs in the same order.
+func TestCommittedTxs(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	home, ids := demoHome(t)
+	n := startNode(t, ctx, home)
+	c, err := nodetest.Client(n.RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cashier := nodetest.NewSigner(n.ChainID(), ids.Cashier, 0)
+	tx, err := cashier.Tx(nodetest.Submit(ids.Cashier, node.DemoHospital, node.DemoBillCode, "MZ-committed", 512))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := nodetest.Commit(ctx, c, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	got, err := node.CommittedTxs(ctx, hc, n.RPCAddr(), res.Height)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, err := c.Block(ctx, &res.Height)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := c.BlockResults(ctx, &res.Height)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(blk.Block.Txs) || len(got) == 0 {
+		t.Fatalf("block %d: %d transactions, rpcclient reads %d", res.Height, len(got), len(blk.Block.Txs))
+	}
+	for i, o := range got {
+		r := results.TxResults[i]
+		if o.Hash != sha256.Sum256(blk.Block.Txs[i]) || o.Code != r.Code || !bytes.Equal(o.Data, r.Data) || o.Log != r.Log {
+			t.Errorf("tx %d: got %x code %d data %x log %q; rpcclient reads code %d data %x log %q",
+				i, o.Hash, o.Code, o.Data, o.Log, r.Code, r.Data, r.Log)
+		}
+	}
+	if got[0].Hash != sha256.Sum256(tx) || got[0].Code != 0 {
+		t.Errorf("the submitted bill: hash %x code %d; want %x code 0", got[0].Hash, got[0].Code, sha256.Sum256(tx))
+	}
+
+	empty, err := node.CommittedTxs(ctx, hc, n.RPCAddr(), 1)
+	if err != nil || len(empty) != 0 {
+		t.Errorf("block 1 (empty): %d transactions, err %v; want none", len(empty), err)
+	}
+	_, err = node.CommittedTxs(ctx, hc, n.RPCAddr(), res.Height+1000)
+	var rpcErr *rpctypes.RPCError
+	if !errors.As(err, &rpcErr) {
+		t.Errorf("a height not yet committed: err %v (%T), want an *rpctypes.RPCError", err, err)
 	}
 }

@@ -219,7 +219,7 @@ func (d *Desk) bundle(ctx context.Context, id string) (*Bundle, *View, error) {
 	b := &Bundle{Version: BundleVersion, ChainID: n.ChainID(), BillID: id, Bill: v.plain, Salt: v.salt,
 		Record: raw, Height: ver.Height}
 	next := ver.Height + 1
-	err = n.each(ctx, func(ctx context.Context, c rpcclient.Client) error {
+	err = n.each(ctx, func(ctx context.Context, c rpcclient.Client, _ string) error {
 		q, err := c.ABCIQueryWithOptions(ctx, ledger.QueryKey, key, rpcclient.ABCIQueryOptions{Height: ver.Height, Prove: true})
 		if err != nil {
 			return err

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/libs/log"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
@@ -218,11 +216,11 @@ func (n *Network) Close() error {
 // each runs call against the primary, then the witnesses, moving on only when a node cannot
 // be reached; an RPC error answered by a node is that node's answer. Each call is bounded
 // by the step timeout.
-func (n *Network) each(ctx context.Context, call func(context.Context, rpcclient.Client) error) error {
+func (n *Network) each(ctx context.Context, call func(ctx context.Context, c rpcclient.Client, addr string) error) error {
 	var errs []error
 	for i, c := range n.nodes {
 		cctx, cancel := context.WithTimeout(ctx, n.timeout)
-		err := call(cctx, c)
+		err := call(cctx, c, n.addrs[i])
 		cancel()
 		if err == nil {
 			return nil
@@ -243,11 +241,7 @@ func (n *Network) each(ctx context.Context, call func(context.Context, rpcclient
 // verdict.
 func (n *Network) broadcast(ctx context.Context, tx []byte) (*ctypes.ResultBroadcastTx, error) {
 	var res *ctypes.ResultBroadcastTx
-	i := 0
-	err := n.each(ctx, func(ctx context.Context, _ rpcclient.Client) (err error) {
-		// each tries the nodes in order, as n.addrs lists them.
-		addr := n.addrs[i]
-		i++
+	err := n.each(ctx, func(ctx context.Context, _ rpcclient.Client, addr string) (err error) {
 		res, err = node.BroadcastTxSync(ctx, n.hc, addr, tx)
 		if err == nil {
 			return nil
@@ -286,7 +280,7 @@ func checkTxRefusal(err error) (*ctypes.ResultBroadcastTx, bool) {
 // only to know when to read: what the transaction did is then read with a proof.
 type committed struct {
 	height int64
-	result *abci.ExecTxResult
+	result node.TxOutcome
 }
 
 // watcher hands the results of committed transactions to those waiting for them. Fetching
@@ -349,27 +343,19 @@ func (n *Network) scan(ctx context.Context) error {
 	from := w.last + 1
 	w.mu.Unlock()
 	for h := from; h <= latest; h++ {
-		var blk *ctypes.ResultBlock
-		var res *ctypes.ResultBlockResults
-		err := n.each(ctx, func(ctx context.Context, c rpcclient.Client) (err error) {
-			if blk, err = c.Block(ctx, &h); err != nil {
-				return err
-			}
-			res, err = c.BlockResults(ctx, &h)
+		var txs []node.TxOutcome
+		err := n.each(ctx, func(ctx context.Context, _ rpcclient.Client, addr string) (err error) {
+			txs, err = node.CommittedTxs(ctx, n.hc, addr, h)
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		if len(res.TxResults) != len(blk.Block.Txs) {
-			return fmt.Errorf("block %d has %d txs and %d results", h, len(blk.Block.Txs), len(res.TxResults))
-		}
 		w.mu.Lock()
-		for i, tx := range blk.Block.Txs {
-			hash := sha256.Sum256(tx)
-			if ch, ok := w.waiting[hash]; ok {
-				ch <- committed{height: h, result: res.TxResults[i]}
-				delete(w.waiting, hash)
+		for _, tx := range txs {
+			if ch, ok := w.waiting[tx.Hash]; ok {
+				ch <- committed{height: h, result: tx}
+				delete(w.waiting, tx.Hash)
 			}
 		}
 		w.last = h
@@ -381,7 +367,7 @@ func (n *Network) scan(ctx context.Context) error {
 // height is the latest committed height a node reports.
 func (n *Network) height(ctx context.Context) (int64, error) {
 	var st *ctypes.ResultStatus
-	err := n.each(ctx, func(ctx context.Context, c rpcclient.Client) (err error) {
+	err := n.each(ctx, func(ctx context.Context, c rpcclient.Client, _ string) (err error) {
 		st, err = c.Status(ctx)
 		return err
 	})

@@ -59,7 +59,7 @@ const listReaders = 8
 // the queue) is left out.
 func (d *Desk) list(ctx context.Context, path string, req ledger.ListRequest) (Page, error) {
 	var res *ctypes.ResultABCIQuery
-	err := d.net.each(ctx, func(ctx context.Context, c rpcclient.Client) (err error) {
+	err := d.net.each(ctx, func(ctx context.Context, c rpcclient.Client, _ string) (err error) {
 		res, err = c.ABCIQuery(ctx, path, req.Encode())
 		return err
 	})
