@@ -18,6 +18,31 @@ import (
 	"ebill/app/node"
 )
 
+// TestBlockInterval averages the gaps between the blocks seen from the first send to the
+// last commit, leaving out the empty blocks before and after the load.
+func TestBlockInterval(t *testing.T) {
+	t0 := time.Now()
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	for _, tc := range []struct {
+		name string
+		seen []int
+		want float64
+	}{
+		{"none", nil, 0},
+		{"one", []int{100}, 0},
+		{"steady", []int{100, 400, 700, 1000}, 300},
+		{"idle blocks outside the load", []int{-900, 100, 300, 500, 2000, 3000}, 200},
+	} {
+		l := &load{start: t0, last: at(1000)}
+		for _, ms := range tc.seen {
+			l.seen = append(l.seen, at(ms))
+		}
+		if got := l.blockInterval(); got != tc.want {
+			t.Errorf("%s: %v ms, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestSummarise(t *testing.T) {
 	var d []time.Duration
 	for i := 100; i >= 1; i-- { // out of order on purpose
@@ -228,6 +253,9 @@ func TestRunProcesses(t *testing.T) {
 	}
 	if r.Ebill.SubmitIssued == nil || r.Ebill.SubmitIssued.N != 4 {
 		t.Fatalf("issued sample %+v (errors %v); want 4", r.Ebill.SubmitIssued, r.Errors)
+	}
+	if r.Ebill.BlockMS <= 0 || r.KVStore.BlockMS <= 0 {
+		t.Errorf("block interval missing: ebill %v ms, kvstore %v ms", r.Ebill.BlockMS, r.KVStore.BlockMS)
 	}
 	if r.Ebill.CPUSeconds <= 0 || r.KVStore.CPUSeconds <= 0 || r.Ebill.RSSPeakMB < 50 {
 		t.Errorf("CPU or RSS of the node processes missing: ebill %+v, kvstore cpu %v", r.Ebill, r.KVStore.CPUSeconds)

@@ -57,6 +57,7 @@ type load struct {
 
 	mu      sync.Mutex
 	commits []sample
+	seen    []time.Time // when the watcher saw each block
 	issued  []sample
 	failed  int // sampled bills whose life cycle did not finish
 	last    time.Time
@@ -321,6 +322,9 @@ func (l *load) settle(ctx context.Context, h int64) error {
 // settleTxs hands the outcome of each transaction of block h that was sent to its sender.
 func (l *load) settleTxs(h int64, txs []node.TxOutcome) {
 	at := time.Now()
+	l.mu.Lock()
+	l.seen = append(l.seen, at)
+	l.mu.Unlock()
 	for _, tx := range txs {
 		v, ok := l.pending.LoadAndDelete(tx.Hash)
 		if !ok {
@@ -374,6 +378,27 @@ func (l *load) run(ctx context.Context, height int64) error {
 		return fmt.Errorf("%d transactions not committed %v after the last send: %w", l.open.Load(), l.drainFor, err)
 	}
 	return nil
+}
+
+// blockInterval is the mean time in milliseconds between the blocks seen from the first
+// send to the last commit; 0 with fewer than two. The caller holds l.mu.
+func (l *load) blockInterval() float64 {
+	var first, last time.Time
+	n := 0
+	for _, at := range l.seen {
+		if at.Before(l.start) || at.After(l.last) {
+			continue
+		}
+		if n == 0 {
+			first = at
+		}
+		last = at
+		n++
+	}
+	if n < 2 {
+		return 0
+	}
+	return float64(last.Sub(first).Milliseconds()) / float64(n-1)
 }
 
 func (l *load) lastError() error {

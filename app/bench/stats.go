@@ -92,16 +92,18 @@ type Summary struct {
 	KVStoreTxPerS  float64   `json:"kvstore_tx_per_s,omitempty"`
 	RatioToKVStore float64   `json:"ratio_to_kvstore,omitempty"`
 	P99CommittedMS float64   `json:"p99_submit_committed_ms"`
+	BlockMS        float64   `json:"block_interval_ms"`
 	P99IssuedMS    float64   `json:"p99_submit_issued_ms,omitempty"`
 	Reports        []*Report `json:"reports"`
 }
 
 // Summarise takes the median of each figure over the runs.
 func Summarise(rs []*Report) *Summary {
-	var bills, kv, ratio, p99, issued []float64
+	var bills, kv, ratio, p99, block, issued []float64
 	for _, r := range rs {
 		bills = append(bills, r.BillsPerS)
 		p99 = append(p99, r.Ebill.SubmitCommitted.P99)
+		block = append(block, r.Ebill.BlockMS)
 		if r.Ebill.SubmitIssued != nil {
 			issued = append(issued, r.Ebill.SubmitIssued.P99)
 		}
@@ -111,5 +113,5 @@ func Summarise(rs []*Report) *Summary {
 		}
 	}
 	return &Summary{Runs: len(rs), BillsPerS: median(bills), KVStoreTxPerS: median(kv), RatioToKVStore: median(ratio),
-		P99CommittedMS: median(p99), P99IssuedMS: median(issued), Reports: rs}
+		P99CommittedMS: median(p99), BlockMS: median(block), P99IssuedMS: median(issued), Reports: rs}
 }
