@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 	ics23 "github.com/cosmos/ics23/go"
 
@@ -38,6 +39,18 @@ func demoHome(t *testing.T) (string, node.DemoIdentities) {
 	return home, ids
 }
 
+// startDemo starts a demo network's node and connects an RPC client to it.
+func startDemo(t *testing.T, ctx context.Context) (*node.Node, *rpchttp.HTTP, node.DemoIdentities) {
+	t.Helper()
+	home, ids := demoHome(t)
+	n := startNode(t, ctx, home)
+	c, err := nodetest.Client(n.RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, c, ids
+}
+
 func startNode(t *testing.T, ctx context.Context, home string) *node.Node {
 	t.Helper()
 	n, err := node.Start(ctx, home, node.Options{})
@@ -58,12 +71,7 @@ func startNode(t *testing.T, ctx context.Context, home string) *node.Node {
 func TestIssueAndProve(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	home, ids := demoHome(t)
-	n := startNode(t, ctx, home)
-	c, err := nodetest.Client(n.RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, c, ids := startDemo(t, ctx)
 	cashier := nodetest.NewSigner(n.ChainID(), ids.Cashier, 0)
 	clerk := nodetest.NewSigner(n.ChainID(), ids.Clerk, 0)
 
@@ -247,12 +255,7 @@ func TestInitHomeRefusesExisting(t *testing.T) {
 func TestCommittedTxs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	home, ids := demoHome(t)
-	n := startNode(t, ctx, home)
-	c, err := nodetest.Client(n.RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, c, ids := startDemo(t, ctx)
 	cashier := nodetest.NewSigner(n.ChainID(), ids.Cashier, 0)
 	tx, err := cashier.Tx(nodetest.Submit(ids.Cashier, node.DemoHospital, node.DemoBillCode, "MZ-committed", 512))
 	if err != nil {
