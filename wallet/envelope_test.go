@@ -3,8 +3,11 @@ package wallet_test
 import (
 	"bytes"
 	"crypto/hpke"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 
 	"ebill/wallet"
@@ -91,6 +94,92 @@ func TestEnvelopeRefuses(t *testing.T) {
 	}
 }
 
+// goldenV1 is an envelope that Seal wrote before payloads were compressed (version 1),
+// sealed to the identity it returns.
+func goldenV1(t testing.TB) ([]byte, *wallet.Identity, []byte, []byte) {
+	t.Helper()
+	b, err := os.ReadFile("testdata/envelope-v1.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := wallet.FromSecret("golden", []byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, id, []byte(`{"kind":"outpatient","payer":"张三","total":"12.50"}`), wallet.AAD("ebill-demo", "H-1/MZ-1")
+}
+
+// TestEnvelopeVersions opens a version 1 envelope from before compression, and refuses
+// either version passed off as the other.
+func TestEnvelopeVersions(t *testing.T) {
+	v1, id, want, aad := goldenV1(t)
+	env, err := wallet.ParseEnvelope(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := env.Open(aad, id); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("version 1: Open = %q, %v; want %q", got, err, want)
+	}
+	if !bytes.Equal(env.Marshal(), v1) {
+		t.Error("version 1: Marshal(ParseEnvelope(b)) != b")
+	}
+	v2 := mustSeal(t, want, id.KEMPublic())
+	b2 := v2.Marshal()
+	if b2[3] != 2 {
+		t.Fatalf("Seal wrote version %d, want 2", b2[3])
+	}
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		aad  []byte // the one it was sealed with
+	}{
+		{"version 1 relabelled 2", append([]byte("EBE\x02"), v1[4:]...), aad},
+		{"version 2 relabelled 1", append([]byte("EBE\x01"), b2[4:]...), wallet.AAD("c", "before")},
+	} {
+		env, err := wallet.ParseEnvelope(tc.b)
+		if err != nil {
+			t.Fatalf("%s: parse: %v", tc.name, err)
+		}
+		if pt, err := env.Open(tc.aad, id); !errors.Is(err, wallet.ErrCorrupt) {
+			t.Errorf("%s: Open = %q, %v; want %v", tc.name, pt, err, wallet.ErrCorrupt)
+		}
+	}
+}
+
+// TestEnvelopeCompresses: a bill's JSON is sealed in about half its size, and data that
+// does not compress still round-trips at about its own size.
+func TestEnvelopeCompresses(t *testing.T) {
+	k := mustOrg(t)
+	aad := wallet.AAD("c", "before") // mustSeal's
+	item := `{"code":"310100001","name":"挂号费","category":"挂号","unit":"次","quantity":"1","price":"10.00","amount":"10.00"},`
+	bill := []byte(`{"kind":"outpatient","items":[` + strings.Repeat(item, 6) + `]}`)
+	noise := make([]byte, 2048)
+	rand.Read(noise)
+	for _, tc := range []struct {
+		name    string
+		payload []byte
+		atMost  int // marshalled size
+	}{
+		{"bill JSON", bill, 25 + 1176 + len(bill)/2},
+		{"random bytes", noise, 25 + 1176 + len(noise) + 16 + 64},
+		{"empty", nil, 25 + 1176 + 16 + 8},
+	} {
+		env := mustSeal(t, tc.payload, k.KEMPublic())
+		b := env.Marshal()
+		if len(b) > tc.atMost {
+			t.Errorf("%s: %d-byte payload sealed in %d bytes, want at most %d", tc.name, len(tc.payload), len(b), tc.atMost)
+		}
+		parsed, err := wallet.ParseEnvelope(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := parsed.Open(aad, k)
+		if err != nil || !bytes.Equal(got, tc.payload) {
+			t.Errorf("%s: Open = %d bytes, %v; want the %d sealed", tc.name, len(got), err, len(tc.payload))
+		}
+	}
+}
+
 func TestParseEnvelope(t *testing.T) {
 	k := mustOrg(t)
 	b := mustSeal(t, []byte("x"), k.KEMPublic()).Marshal()
@@ -101,7 +190,7 @@ func TestParseEnvelope(t *testing.T) {
 	}{
 		{"empty", nil, wallet.ErrFormat},
 		{"other format", []byte("%PDF-1.7 ..."), wallet.ErrFormat},
-		{"unknown version", append([]byte("EBE\x02"), b[4:]...), wallet.ErrFormat},
+		{"unknown version", append([]byte("EBE\x03"), b[4:]...), wallet.ErrFormat},
 		{"magic only", b[:4], wallet.ErrCorrupt},
 		{"no recipients", append([]byte("EBE\x01\x00"), b[5:]...), wallet.ErrCorrupt},
 		{"too many recipients", append([]byte("EBE\x01\xff"), b[5:]...), wallet.ErrCorrupt},
@@ -297,6 +386,8 @@ func FuzzParseEnvelope(f *testing.F) {
 	k := mustOrg(f)
 	f.Add(mustSeal(f, []byte("payload"), k.KEMPublic()).Marshal())
 	f.Add([]byte("EBE\x01\x01"))
+	v1, _, _, _ := goldenV1(f)
+	f.Add(v1)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		env, err := wallet.ParseEnvelope(b)
 		if err != nil {

@@ -154,6 +154,7 @@ type Result struct {
 	// BlockMS is the mean time between the blocks the watcher saw from the first send to
 	// the last commit: the unit of the latency target (p99 under two block intervals).
 	BlockMS float64 `json:"block_interval_ms"`
+	Blocks  int     `json:"blocks"`
 	// SubmitCommitted is send → seen in a committed block; SubmitIssued send → issued
 	// bill read back through the light node (sampled bills).
 	SubmitCommitted Latency  `json:"submit_committed"`
@@ -461,7 +462,8 @@ func drive(ctx context.Context, cfg Config, app string, net *network, jobs [][]j
 		}
 	}
 	res.TxBytes = bytes / max(n, 1)
-	res.BlockMS = round2(l.blockInterval())
+	ms, blocks := l.blockInterval()
+	res.BlockMS, res.Blocks = round2(ms), blocks
 	if len(l.commits) > 0 {
 		res.Seconds = round2(l.last.Sub(l.start).Seconds())
 		res.TxPerS = round2(float64(len(l.commits)) / l.last.Sub(l.start).Seconds())

@@ -37,7 +37,7 @@ func TestBlockInterval(t *testing.T) {
 		for _, ms := range tc.seen {
 			l.seen = append(l.seen, at(ms))
 		}
-		if got := l.blockInterval(); got != tc.want {
+		if got, _ := l.blockInterval(); got != tc.want {
 			t.Errorf("%s: %v ms, want %v", tc.name, got, tc.want)
 		}
 	}
@@ -254,8 +254,11 @@ func TestRunProcesses(t *testing.T) {
 	if r.Ebill.SubmitIssued == nil || r.Ebill.SubmitIssued.N != 4 {
 		t.Fatalf("issued sample %+v (errors %v); want 4", r.Ebill.SubmitIssued, r.Errors)
 	}
-	if r.Ebill.BlockMS <= 0 || r.KVStore.BlockMS <= 0 {
-		t.Errorf("block interval missing: ebill %v ms, kvstore %v ms", r.Ebill.BlockMS, r.KVStore.BlockMS)
+	// 160 kvstore transactions may all fit in one block; the ledger's life cycles take more.
+	for _, res := range []*Result{r.Ebill, r.KVStore} {
+		if res.Blocks < 1 || (res.Blocks >= 2) != (res.BlockMS > 0) || (res.App == "ebill" && res.Blocks < 2) {
+			t.Errorf("%s: %d blocks, interval %v ms", res.App, res.Blocks, res.BlockMS)
+		}
 	}
 	if r.Ebill.CPUSeconds <= 0 || r.KVStore.CPUSeconds <= 0 || r.Ebill.RSSPeakMB < 50 {
 		t.Errorf("CPU or RSS of the node processes missing: ebill %+v, kvstore cpu %v", r.Ebill, r.KVStore.CPUSeconds)

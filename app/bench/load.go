@@ -381,8 +381,9 @@ func (l *load) run(ctx context.Context, height int64) error {
 }
 
 // blockInterval is the mean time in milliseconds between the blocks seen from the first
-// send to the last commit; 0 with fewer than two. The caller holds l.mu.
-func (l *load) blockInterval() float64 {
+// send to the last commit (0 with fewer than two), and how many those are. The caller
+// holds l.mu.
+func (l *load) blockInterval() (float64, int) {
 	var first, last time.Time
 	n := 0
 	for _, at := range l.seen {
@@ -396,9 +397,9 @@ func (l *load) blockInterval() float64 {
 		n++
 	}
 	if n < 2 {
-		return 0
+		return 0, n
 	}
-	return float64(last.Sub(first).Milliseconds()) / float64(n-1)
+	return float64(last.Sub(first).Milliseconds()) / float64(n-1), n
 }
 
 func (l *load) lastError() error {

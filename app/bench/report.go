@@ -44,7 +44,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		return fmt.Sprintf("%d / %d / %d", res.Sent, res.Committed, res.Refused)
 	})
 	row("committed per second", func(res *Result) string { return fmt.Sprintf("%.1f", res.TxPerS) })
-	row("block interval", func(res *Result) string { return fmt.Sprintf("%.0f ms", res.BlockMS) })
+	row("block interval", func(res *Result) string { return fmt.Sprintf("%.0f ms (%d blocks)", res.BlockMS, res.Blocks) })
 	row("submit→committed p50/p90/p99", func(res *Result) string { return lat(&res.SubmitCommitted) })
 	row("submit→verified issued p50/p90/p99", func(res *Result) string { return lat(res.SubmitIssued) })
 	row("CPU cores (µs per tx)", func(res *Result) string {
