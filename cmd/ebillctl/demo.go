@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -132,8 +133,29 @@ func (c *cli) runDemo(ctx context.Context, net *service.Network, store wallet.St
 	if err != nil {
 		return nil, fmt.Errorf("automatic review: %w", err)
 	}
-	if len(rep.Held) > 0 || len(rep.Failed) > 0 {
-		return nil, fmt.Errorf("automatic review approved %d, held %d, failed %d", rep.Approved, len(rep.Held), len(rep.Failed))
+	if len(rep.Failed) > 0 {
+		return nil, fmt.Errorf("automatic review approved %d, held %d, failed %d: %w", rep.Approved, len(rep.Held), len(rep.Failed), errors.Join(rep.Failed...))
+	}
+	// The queue may hold bills of earlier runs in this DIR that a clerk must look at; only
+	// this run's bills must pass.
+	ours := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		ours[id] = true
+	}
+	var earlier int
+	for _, r := range rep.Held {
+		if !ours[r.ID] {
+			earlier++
+			continue
+		}
+		for _, ch := range r.Checks {
+			if !ch.OK {
+				return nil, fmt.Errorf("automatic review held bill %s: %s: %s", r.ID, ch.Rule, ch.EN)
+			}
+		}
+	}
+	if earlier > 0 {
+		c.step("%d bill(s) of earlier runs stay held for a clerk (ebillctl review list)", earlier)
 	}
 	c.step("issuing %d bills", n)
 	issued := make(map[string]*service.View, n+1)
