@@ -20,7 +20,7 @@ chaos: deps
 	scripts/chaos.sh
 
 bench: deps
-	go run ./cmd/ebillctl bench --duration $(or $(DURATION),20s) --baseline --runs $(or $(RUNS),3)
+	go run ./cmd/ebillctl bench --validators $(or $(VALIDATORS),1) --duration $(or $(DURATION),20s) --baseline --runs $(or $(RUNS),3)
 
 # The desktop; the first run asks for an identity and a network (or: go run ./cmd/ebill --demo).
 run: deps
