@@ -22,7 +22,6 @@ import (
 	"ebill/app/node"
 	"ebill/app/node/nodetest"
 	"ebill/lightclient"
-	"ebill/wallet"
 )
 
 var ebilld string
@@ -41,23 +40,12 @@ type world struct {
 
 func newWorld(t *testing.T, ctx context.Context, cashiers int) *world {
 	t.Helper()
-	ids, err := node.NewDemoIdentities()
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := node.DemoGenesis(ids)
+	g, ids, extra, err := nodetest.DemoGenesis(cashiers, "chaos-cashier")
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := &world{ids: ids, clerk: nodetest.NewSigner(node.DemoChainID, ids.Clerk, 0)}
-	for i := range cashiers {
-		id, err := wallet.New(fmt.Sprintf("chaos-cashier-%d", i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := id.Public()
-		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Pub: ledger.HexBytes(p.SignKey), EncKey: p.KEMKey,
-			Name: fmt.Sprintf("收费员%d", i), Role: ledger.RoleCashier, Org: node.DemoHospital})
+	for _, id := range extra {
 		w.cashiers = append(w.cashiers, nodetest.NewSigner(node.DemoChainID, id, 0))
 	}
 	w.Cluster, err = nodetest.NewCluster(ctx, ebilld, t.TempDir(), 4, node.DemoChainID, g)

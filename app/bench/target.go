@@ -39,27 +39,11 @@ type world struct {
 }
 
 func newWorld(cashiers int) (*world, error) {
-	ids, err := node.NewDemoIdentities()
+	g, ids, extra, err := nodetest.DemoGenesis(cashiers, "bench-cashier")
 	if err != nil {
 		return nil, err
 	}
-	g, err := node.DemoGenesis(ids)
-	if err != nil {
-		return nil, err
-	}
-	w := &world{ids: ids}
-	for i := range cashiers {
-		id, err := wallet.New(fmt.Sprintf("bench-cashier-%d", i))
-		if err != nil {
-			return nil, err
-		}
-		p := id.Public()
-		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Pub: ledger.HexBytes(p.SignKey), EncKey: p.KEMKey,
-			Name: fmt.Sprintf("收费员%d", i), Role: ledger.RoleCashier, Org: node.DemoHospital})
-		w.cashiers = append(w.cashiers, id)
-	}
-	w.genesis = g
-	return w, nil
+	return &world{ids: ids, genesis: g, cashiers: extra}, nil
 }
 
 // payloadSize is the size of the sealed envelope of a k-item outpatient bill sealed to

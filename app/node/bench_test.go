@@ -10,10 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"ebill/app/ledger"
 	"ebill/app/node"
 	"ebill/app/node/nodetest"
-	"ebill/wallet"
 )
 
 // BenchmarkCommitBills measures bills committed per second on the embedded node: desks on
@@ -25,23 +23,12 @@ func BenchmarkCommitBills(b *testing.B) {
 	const desks = 8
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	ids, err := node.NewDemoIdentities()
-	if err != nil {
-		b.Fatal(err)
-	}
-	g, err := node.DemoGenesis(ids)
+	g, _, extra, err := nodetest.DemoGenesis(desks, "bench-cashier")
 	if err != nil {
 		b.Fatal(err)
 	}
 	cashiers := make([]*nodetest.Signer, desks)
-	for i := range cashiers {
-		id, err := wallet.New("bench-cashier")
-		if err != nil {
-			b.Fatal(err)
-		}
-		p := id.Public()
-		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Pub: ledger.HexBytes(p.SignKey), EncKey: p.KEMKey,
-			Name: "收费员", Role: ledger.RoleCashier, Org: node.DemoHospital})
+	for i, id := range extra {
 		cashiers[i] = nodetest.NewSigner(node.DemoChainID, id, 0)
 	}
 	home := b.TempDir()

@@ -15,6 +15,7 @@ import (
 
 	"ebill/app/bill"
 	"ebill/app/ledger"
+	"ebill/app/node"
 	"ebill/wallet"
 )
 
@@ -157,4 +158,28 @@ func Proven(ctx context.Context, c rpcclient.Client, key []byte, h int64) ([]byt
 		return nil, fmt.Errorf("query %q at %d: proof does not verify against app hash %X", key, h, root)
 	}
 	return value, nil
+}
+
+// DemoGenesis is the demo network's genesis and identities with n more cashiers of the
+// demo hospital (name-0, name-1, …): one key per concurrent sender, so that no two
+// contend for one sequence window.
+func DemoGenesis(n int, name string) (ledger.Genesis, node.DemoIdentities, []*wallet.Identity, error) {
+	ids, err := node.NewDemoIdentities()
+	if err != nil {
+		return ledger.Genesis{}, ids, nil, err
+	}
+	g, err := node.DemoGenesis(ids)
+	if err != nil {
+		return g, ids, nil, err
+	}
+	cashiers := make([]*wallet.Identity, n)
+	for i := range cashiers {
+		if cashiers[i], err = wallet.New(fmt.Sprintf("%s-%d", name, i)); err != nil {
+			return g, ids, nil, err
+		}
+		p := cashiers[i].Public()
+		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Pub: ledger.HexBytes(p.SignKey), EncKey: p.KEMKey,
+			Name: fmt.Sprintf("收费员%d", i), Role: ledger.RoleCashier, Org: node.DemoHospital})
+	}
+	return g, ids, cashiers, nil
 }
