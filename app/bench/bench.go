@@ -151,8 +151,8 @@ type Result struct {
 	Refused    int64   `json:"refused"`
 	Seconds    float64 `json:"seconds"` // first send to last commit
 	TxPerS     float64 `json:"tx_per_s"`
-	// BlockMS is the mean time between the blocks the watcher saw from the first send to
-	// the last commit: the unit of the latency target (p99 under two block intervals).
+	// BlockMS is the time from the first send to the last commit over the blocks committed
+	// in it: the unit of the latency target (p99 under two block intervals).
 	BlockMS float64 `json:"block_interval_ms"`
 	Blocks  int     `json:"blocks"`
 	// SubmitCommitted is send → seen in a committed block; SubmitIssued send → issued
