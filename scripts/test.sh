@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, as `make test` and CI run it: vet, unit and integration tests with a
-# real Secret Service (gnome-keyring in a private D-Bus session), the UI on Fyne's test
-# driver without GL, a smoke run of the real desktop under Xvfb, and short fuzz runs.
+# The whole test suite, as `make test` and CI run it: vet, unit and integration tests under the
+# race detector with a real Secret Service (gnome-keyring in a private D-Bus session), the UI on
+# Fyne's test driver without GL, a smoke run of the real desktop under Xvfb, and short fuzz runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +13,7 @@ dbus-run-session -- bash -c '
   set -euo pipefail
   eval "$(printf "ebill-test" | gnome-keyring-daemon --unlock --components=secrets)"
   export EBILL_KEYRING_IT=1
-  go test -count=1 -timeout 30m ./...
+  go test -race -count=1 -timeout 30m ./...
 '
 
 # The UI tests once more without cgo or GL: Fyne's software test driver (-tags ci).

@@ -250,7 +250,8 @@ func (f *financeScreen) showHeld(held []*service.Review) {
 
 // bulkProgress is the progress of a bulk approval: how many of the bills sent for approval
 // so far are verified. The service reports from many goroutines at once; mu keeps each
-// count and its display together (the test driver runs fyne.Do on the caller's goroutine).
+// count and its display in step (fyne.Do runs functions in the order it was called), so the
+// count shown never goes back.
 type bulkProgress struct {
 	*progressDialog
 	mu       sync.Mutex

@@ -35,6 +35,7 @@ func TestMain(m *testing.M) {
 func newTestUI(t *testing.T, language string, now func() time.Time) (*UI, fyne.Window, *atomic.Int32) {
 	t.Helper()
 	a := test.NewTempApp(t)
+	serialise(t, a)
 	a.Settings().SetTheme(Theme())
 	a.Preferences().SetString(prefLang, language)
 	w := test.NewWindow(nil)
@@ -55,16 +56,22 @@ func newTestUI(t *testing.T, language string, now func() time.Time) (*UI, fyne.W
 	return u, w, &shown
 }
 
-// waitFor polls cond until it holds or a minute has passed: network work runs on its own
-// goroutines.
+// waitFor runs the UI updates background work queued (see serialApp) until cond holds, or
+// fails the test after a minute. It looks again when an update is queued, and every 20 ms for
+// what changes without one.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
+	d := fyne.CurrentApp().Driver().(*serialDriver)
+	deadline := time.After(time.Minute)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for d.run(); !cond(); d.run() {
+		select {
+		case <-d.pending:
+		case <-tick.C:
+		case <-deadline:
 			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
