@@ -92,3 +92,29 @@ func goroutineID() uint64 {
 	id, _ := strconv.ParseUint(string(b[:bytes.IndexByte(b, ' ')]), 10, 64)
 	return id
 }
+
+// TestSerialDo holds the harness to the GL driver's contract: fyne.Do and fyne.DoAndWait from
+// a background goroutine run on the test's goroutine, in the order they were called, and
+// fyne.Do on the test's own goroutine runs at once.
+func TestSerialDo(t *testing.T) {
+	newTestUI(t, langEN, nil)
+	me := goroutineID()
+	var ran []uint64 // written only on the test's goroutine, so unlocked
+	fyne.Do(func() { ran = append(ran, goroutineID()) })
+	if len(ran) != 1 {
+		t.Fatal("fyne.Do on the test's goroutine did not run at once")
+	}
+	waited := make(chan struct{})
+	go func() {
+		fyne.Do(func() { ran = append(ran, goroutineID()) })
+		fyne.DoAndWait(func() { ran = append(ran, goroutineID()) })
+		close(waited)
+	}()
+	waitFor(t, "both calls", func() bool { return len(ran) == 3 })
+	<-waited
+	for i, id := range ran {
+		if id != me {
+			t.Errorf("call %d ran on goroutine %d, want the test's %d", i, id, me)
+		}
+	}
+}
