@@ -22,12 +22,18 @@ type serialApp struct {
 
 func (a serialApp) Driver() fyne.Driver { return a.drv }
 
+// call is a queued fyne.Do; done is closed when it has run or been dropped.
+type call struct {
+	f    func()
+	done chan struct{}
+}
+
 type serialDriver struct {
 	fyne.Driver
 	owner uint64 // the test's goroutine
 
 	mu      sync.Mutex
-	queue   []func()
+	queue   []call
 	closed  bool
 	pending chan struct{} // a token while the queue may be non-empty
 }
@@ -38,11 +44,15 @@ func serialise(t *testing.T, a fyne.App) {
 	d := &serialDriver{Driver: a.Driver(), owner: goroutineID(), pending: make(chan struct{}, 1)}
 	fyne.SetCurrentApp(serialApp{App: a, drv: d})
 	t.Cleanup(func() {
-		// Work finishing after the test touches no one's widgets: let it run where it is.
+		// Updates that come after the test are for widgets no one looks at again; run
+		// inline, they would race the next test in Fyne's shared renderer cache. Drop them.
 		d.mu.Lock()
 		d.closed = true
+		for _, c := range d.queue {
+			close(c.done)
+		}
+		d.queue = nil
 		d.mu.Unlock()
-		d.run()
 	})
 }
 
@@ -51,21 +61,20 @@ func (d *serialDriver) DoFromGoroutine(f func(), wait bool) {
 		f()
 		return
 	}
-	done := make(chan struct{})
+	c := call{f, make(chan struct{})}
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
-		f()
 		return
 	}
-	d.queue = append(d.queue, func() { defer close(done); f() })
+	d.queue = append(d.queue, c)
 	d.mu.Unlock()
 	select {
 	case d.pending <- struct{}{}:
 	default:
 	}
 	if wait {
-		<-done
+		<-c.done
 	}
 }
 
@@ -79,8 +88,9 @@ func (d *serialDriver) run() {
 		if len(q) == 0 {
 			return
 		}
-		for _, f := range q {
-			f()
+		for _, c := range q {
+			c.f()
+			close(c.done)
 		}
 	}
 }
