@@ -38,7 +38,7 @@ type Desk struct {
 
 	mu      sync.Mutex
 	keys    []*wallet.OrgKey    // every epoch of the org's key granted to this identity
-	bureaus map[string]string   // hospital → its bureau; fixed at registration
+	orgs    map[string]ledger.Org // orgs read so far; name, credit code and bureau never change
 	seen    map[[32]byte]string // review fingerprints → the bill that had it
 	opened  map[[32]byte][]byte // salt ‖ canonical bytes by commitment; see remember
 }
@@ -58,7 +58,7 @@ func (n *Network) As(ctx context.Context, id *wallet.Identity) (*Desk, error) {
 		net: n, id: id,
 		acct: Account{Name: a.Name, Address: wallet.Address(id.PublicKey()), Role: a.Role,
 			Org: a.Org, OrgName: o.Name, OrgCredit: o.CreditCode, Bureau: o.Bureau},
-		bureaus: map[string]string{o.ID: o.Bureau},
+		orgs:    map[string]ledger.Org{o.ID: o},
 		seen:    map[[32]byte]string{},
 		opened:  map[[32]byte][]byte{},
 	}
@@ -147,22 +147,28 @@ func (d *Desk) key(ctx context.Context, env *wallet.Envelope) (*wallet.OrgKey, e
 	}
 }
 
-// bureauOf is the bureau that reviews org's bills.
-func (d *Desk) bureauOf(ctx context.Context, org string) (string, error) {
+// orgOf reads org once: its name, credit code and bureau are fixed at registration.
+func (d *Desk) orgOf(ctx context.Context, id string) (ledger.Org, error) {
 	d.mu.Lock()
-	b, ok := d.bureaus[org]
+	o, ok := d.orgs[id]
 	d.mu.Unlock()
 	if ok {
-		return b, nil
+		return o, nil
 	}
-	o, err := d.net.org(ctx, org)
+	o, err := d.net.org(ctx, id)
 	if err != nil {
-		return "", err
+		return o, err
 	}
 	d.mu.Lock()
-	d.bureaus[org] = o.Bureau
+	d.orgs[id] = o
 	d.mu.Unlock()
-	return o.Bureau, nil
+	return o, nil
+}
+
+// bureauOf is the bureau that reviews org's bills.
+func (d *Desk) bureauOf(ctx context.Context, org string) (string, error) {
+	o, err := d.orgOf(ctx, org)
+	return o.Bureau, err
 }
 
 // View is a bill as the desk may see it, proven against a verified header.

@@ -99,7 +99,8 @@ func (d *Desk) list(ctx context.Context, path string, req ledger.ListRequest) (P
 
 // Check is one automatic review rule applied to a bill.
 type Check struct {
-	// Rule is a stable name: signature, valid, matches_record, amount, created, duplicate.
+	// Rule is a stable name: signature, valid, matches_record, payee, amount, created,
+	// duplicate.
 	Rule string
 	OK   bool
 	// ZH and EN say why the rule failed, for the clerk and for logs.
@@ -145,10 +146,15 @@ func (d *Desk) Review(ctx context.Context, id string) (*Review, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d.review(v), nil
+	o, err := d.orgOf(ctx, v.Record.Org)
+	if err != nil {
+		return nil, err
+	}
+	return d.review(v, o), nil
 }
 
-func (d *Desk) review(v *View) *Review {
+// review applies the rules to v, a bill of org o.
+func (d *Desk) review(v *View, o ledger.Org) *Review {
 	b, rec := v.Bill, &v.Record
 	r := &Review{View: v}
 	add := func(rule string, ok bool, zh, en string) {
@@ -183,6 +189,12 @@ func (d *Desk) review(v *View) *Review {
 	}
 	add("matches_record", len(diff) == 0, "票据内容与链上记录不符: "+strings.Join(diff, ", "),
 		"the bill differs from its ledger record in "+strings.Join(diff, ", "))
+
+	// The payee printed on the bill is the org the ledger registered, so that a hospital
+	// cannot issue under another's name or credit code.
+	add("payee", b.Payee.Name == o.Name && b.Payee.CreditCode == o.CreditCode,
+		fmt.Sprintf("收款单位 %s（%s）与链上登记的 %s（%s）不符", b.Payee.Name, b.Payee.CreditCode, o.Name, o.CreditCode),
+		fmt.Sprintf("payee %q (%s) is not the org on the ledger, %q (%s)", b.Payee.Name, b.Payee.CreditCode, o.Name, o.CreditCode))
 
 	limit, known := autoLimit[b.Kind]
 	add("amount", known && b.Total > 0 && b.Total <= limit,
@@ -334,10 +346,14 @@ func (d *Desk) autoReview(ctx context.Context, v *View, p Progress) (*Review, er
 	if err := d.open(ctx, v); err != nil {
 		return nil, fmt.Errorf("review %q: %w", v.ID, err)
 	}
-	r := d.review(v)
+	o, err := d.orgOf(ctx, v.Record.Org)
+	if err != nil {
+		return nil, fmt.Errorf("review %q: %w", v.ID, err)
+	}
+	r := d.review(v, o)
 	if !r.Passed() {
 		return r, nil
 	}
-	_, err := d.approve(ctx, r, p)
+	_, err = d.approve(ctx, r, p)
 	return nil, err
 }

@@ -119,6 +119,13 @@ func (d *Desk) prepare(b *bill.Bill, rcpt [][]byte, p Progress) (*ledger.SubmitB
 	if b.OrgCode != d.acct.Org {
 		return nil, fmt.Errorf("submit %q: %w: the bill is of org %q, the cashier of %q", b.Serial, ErrNotReader, b.OrgCode, d.acct.Org)
 	}
+	// The payee (收款单位) is the org as the ledger registers it, whatever a HIS file says:
+	// the bureau's review refuses any other.
+	if b.Payee.Name != d.acct.OrgName || b.Payee.CreditCode != d.acct.OrgCredit {
+		stamped := *b
+		stamped.Payee = bill.Payee{Name: d.acct.OrgName, CreditCode: d.acct.OrgCredit}
+		b = &stamped
+	}
 	if err := b.Validate(); err != nil {
 		return nil, fmt.Errorf("submit %q: %w: %w", b.Serial, ErrInvalid, err)
 	}

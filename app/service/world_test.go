@@ -53,9 +53,9 @@ func newWorld(tb testing.TB, ctx context.Context) *world {
 	g := ledger.Genesis{
 		Admin: ledger.HexBytes(w.ids["admin"].PublicKey()),
 		Orgs: []ledger.GenesisOrg{
-			{ID: bureau, Name: "南京市财政局", Kind: ledger.OrgBureau, EncKey: keys[bureau].KEMPublic()},
-			{ID: hospitalA, Name: "南京市第一人民医院", Kind: ledger.OrgHospital, Bureau: bureau, EncKey: keys[hospitalA].KEMPublic()},
-			{ID: hospitalB, Name: "南京市第二医院", Kind: ledger.OrgHospital, Bureau: bureau, EncKey: keys[hospitalB].KEMPublic()},
+			{ID: bureau, Name: "南京市财政局", Kind: ledger.OrgBureau, CreditCode: "11320100014000802U", EncKey: keys[bureau].KEMPublic()},
+			{ID: hospitalA, Name: "南京市第一人民医院", Kind: ledger.OrgHospital, CreditCode: "12320100466002534K", Bureau: bureau, EncKey: keys[hospitalA].KEMPublic()},
+			{ID: hospitalB, Name: "南京市第二医院", Kind: ledger.OrgHospital, CreditCode: "12320100466001234B", Bureau: bureau, EncKey: keys[hospitalB].KEMPublic()},
 		},
 		Segments: []ledger.GenesisSegment{
 			{Org: hospitalA, Code: w.code, Start: 1, End: 1_000_000},
