@@ -41,6 +41,9 @@ type Options struct {
 	Sync bool
 	// CacheNodes is the IAVL node cache size; 0 means 500,000 nodes.
 	CacheNodes int
+	// MaxPendingPerSigner caps the transactions of one signer that CheckTx admits to this
+	// node's mempool before a block carries them; 0 means DefaultMaxPendingPerSigner.
+	MaxPendingPerSigner int
 }
 
 // App is the ebill ABCI 2.0 application. All consensus-connection calls (InitChain,
@@ -53,6 +56,8 @@ type App struct {
 	metrics Metrics
 	db      cmtdb.DB
 	seen    *seenCache
+	pending *pending
+	blockTx [][32]byte // hashes of the transactions of the block being finalized
 
 	mu     sync.Mutex // serializes the writers of tree
 	tree   *iavl.MutableTree
@@ -89,13 +94,17 @@ func New(dir string, opts Options) (*App, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = nopMetrics{}
 	}
+	if opts.MaxPendingPerSigner == 0 {
+		opts.MaxPendingPerSigner = DefaultMaxPendingPerSigner
+	}
 	// Fast storage is skipped: it doubles every write and its reads race with commits.
 	// The flush threshold is raised so SaveVersion writes one atomic batch: IAVL takes the
 	// highest node version on disk as the latest, so a partly flushed version would look
 	// committed after a crash.
 	tree := iavl.NewMutableTree(treeDB{db}, opts.CacheNodes, true, iavl.NewNopLogger(),
 		iavl.SyncOption(opts.Sync), iavl.FlushThresholdOption(math.MaxInt32))
-	a := &App{log: opts.Logger, metrics: opts.Metrics, db: db, seen: newSeenCache(200_000), tree: tree}
+	a := &App{log: opts.Logger, metrics: opts.Metrics, db: db, seen: newSeenCache(200_000),
+		pending: newPending(opts.MaxPendingPerSigner), tree: tree}
 	version, err := tree.Load()
 	if err != nil {
 		db.Close()
@@ -217,7 +226,11 @@ func execute(base getter, chainID string, height int64, now time.Time, tx *Tx, s
 		return x, err
 	}
 	spent := x.signer
-	if err := x.apply(tx.Msg); err != nil {
+	err := mayRole(&x.signer, tx.Msg.Type())
+	if err == nil {
+		err = x.apply(tx.Msg)
+	}
+	if err != nil {
 		clear(x.st.writes)
 		x.events = nil
 		x.putAccount(&spent)
@@ -275,10 +288,19 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	} else {
 		x, err = execute(committed, chainID, height+1, time.Time{}, tx, sigOK)
 	}
-	if code, ok := CodeOf(err); !ok {
+	code, ok := CodeOf(err)
+	switch {
+	case !ok:
 		return nil, err
-	} else if code.transient() {
+	case req.Type == abci.CHECK_TX_TYPE_RECHECK:
+		if code != CodeOK {
+			a.pending.release(tx.Hash) // the mempool drops it
+		}
+	case code == CodeOK || code.transient():
 		err = nil
+		if !a.pending.admit(tx, height) {
+			err = refuse(CodeMempoolQuota, "signer %s has %d transactions waiting in this node's mempool", short(tx.Signer), a.pending.quota)
+		}
 	}
 	return checkResponse(x, err), nil
 }
@@ -375,6 +397,12 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	chainID := a.chainID
 	a.cmu.RUnlock()
 	txs, errs, sigOK := a.decodeBlock(req.Txs)
+	a.blockTx = a.blockTx[:0]
+	for _, tx := range txs {
+		if tx != nil {
+			a.blockTx = append(a.blockTx, tx.Hash)
+		}
+	}
 	block := newOverlay(a.tree)
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	for i, tx := range txs {
@@ -456,5 +484,9 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 		return nil, fmt.Errorf("commit: reopen version %d: %w", version, err)
 	}
 	a.previous, a.committed, a.genesis = a.committed, imm, nil
+	// The mempool drops the committed block's transactions now; their signers get their
+	// places back, and places of transactions this node never saw again expire.
+	a.pending.release(a.blockTx...)
+	a.pending.expire(version)
 	return &abci.CommitResponse{}, nil
 }

@@ -31,6 +31,8 @@ const (
 	CodeNoSegment        Code = 17 // the org has no segment for this bill code
 	CodeSegmentOverlap   Code = 18 // a new segment must lie above every earlier one of its code
 	CodeNoGrant          Code = 19 // signer holds no grant of the org key it hands on
+	CodeMempoolQuota     Code = 20 // the signer has too many transactions pending in this node's mempool
+	CodeBadEpoch         Code = 21 // a grant or rotation names the wrong org key epoch
 )
 
 // codeInfo is the table of every code: a stable name for logs and clients, and the reason in
@@ -61,6 +63,8 @@ var codeInfo = [...]struct {
 	CodeNoSegment:        {"no_segment", "the org has no number segment for this bill code", true},
 	CodeSegmentOverlap:   {"segment_overlap", "the segment overlaps numbers already allocated for the code", true},
 	CodeNoGrant:          {"no_grant", "the signer holds no grant of this org key", true},
+	CodeMempoolQuota:     {"mempool_quota", "the signer has too many transactions waiting in this node's mempool", false},
+	CodeBadEpoch:         {"bad_epoch", "the org key epoch is not the one this grant or rotation may name", true},
 }
 
 // String returns the stable name of the code, e.g. "bad_signature".

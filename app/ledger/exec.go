@@ -2,10 +2,8 @@ package ledger
 
 import (
 	"crypto/ed25519"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"slices"
 	"time"
 
 	"ebill/app/bill"
@@ -23,6 +21,10 @@ type exec struct {
 	signer  Account
 	result  Result
 	events  []EventType // bill timeline events appended, for metrics
+	// genesis is set while the genesis document is applied: its messages come from the
+	// founding orgs, not from a signer with a role, and no org key is held by the admin
+	// who stands in for them.
+	genesis bool
 }
 
 // load reads and decodes one record; ok is false when the key is absent.
@@ -62,13 +64,6 @@ func short(pub ed25519.PublicKey) string {
 	return hex.EncodeToString(pub[:4])
 }
 
-func (x *exec) requireRole(t MsgType, roles ...Role) error {
-	if slices.Contains(roles, x.signer.Role) {
-		return nil
-	}
-	return refuse(CodeWrongRole, "signer %s (%s) is %s; %s needs %v", short(x.signer.Pub), x.signer.Name, x.signer.Role, t, roles)
-}
-
 func (x *exec) requireOrg(org, what string) error {
 	if x.signer.Org == org {
 		return nil
@@ -87,6 +82,8 @@ func (x *exec) apply(m Msg) error {
 		return x.grantOrgKey(m)
 	case *RotateOrgKey:
 		return x.rotateOrgKey(m)
+	case *BindCode:
+		return x.bindCode(m)
 	case *AllocateSegment:
 		return x.allocateSegment(m)
 	case *SubmitBill:
@@ -106,9 +103,6 @@ func (x *exec) apply(m Msg) error {
 }
 
 func (x *exec) registerOrg(m *RegisterOrg) error {
-	if err := x.requireRole(m.Type(), RoleAdmin); err != nil {
-		return err
-	}
 	if _, ok, err := load(x, OrgKey(m.ID), DecodeOrg); err != nil || ok {
 		return firstErr(err, refuse(CodeExists, "org %q is already registered", m.ID))
 	}
@@ -122,13 +116,15 @@ func (x *exec) registerOrg(m *RegisterOrg) error {
 		}
 	}
 	x.putOrg(&Org{ID: m.ID, Name: m.Name, Kind: m.Kind, CreditCode: m.CreditCode, Bureau: m.Bureau,
-		EncKey: m.EncKey, KeyEpoch: 1})
+		EncKey: m.EncKey, KeyEpoch: 1, NextEpoch: 1})
+	e := OrgEpoch{Org: m.ID, Epoch: 1, EncKey: m.EncKey, Complete: true, Height: x.height}
+	x.st.set(EpochKey(m.ID, 1), e.encode())
 	return nil
 }
 
 func (x *exec) registerAccount(m *RegisterAccount) error {
-	if err := x.requireRole(m.Type(), RoleAdmin); err != nil {
-		return err
+	if m.Role == RoleAdmin {
+		return refuse(CodeInvalid, "account %s: the network has one admin, from its genesis", short(m.Pub))
 	}
 	o, err := x.org(m.Org)
 	if err != nil {
@@ -137,14 +133,15 @@ func (x *exec) registerAccount(m *RegisterAccount) error {
 	if want := orgKindOf(m.Role); want != 0 && o.Kind != want {
 		return refuse(CodeInvalid, "a %s belongs to a %s, and %q is a %s", m.Role, want, m.Org, o.Kind)
 	}
-	a, _, err := load(x, AccountKey(m.Pub), DecodeAccount)
-	if err != nil {
-		return err
+	// An account is written once: an admin who could rewrite keys, role or org in place
+	// could take over a member's identity and history.
+	if a, ok, err := load(x, AccountKey(m.Pub), DecodeAccount); err != nil || ok {
+		return firstErr(err, refuse(CodeExists, "account %s is registered as %s (%s) of %q", short(m.Pub), a.Name, a.Role, a.Org))
 	}
-	a.Pub, a.EncKey, a.Name, a.Role, a.Org = m.Pub, m.EncKey, m.Name, m.Role, m.Org
-	x.putAccount(&a)
-	if a.Pub.Equal(x.signer.Pub) {
-		x.signer = a // the caller writes the signer back after the message
+	x.putAccount(&Account{Pub: m.Pub, EncKey: m.EncKey, Name: m.Name, Role: m.Role, Org: m.Org})
+	if readsBills(m.Role) {
+		o.Members++
+		x.putOrg(&o)
 	}
 	return nil
 }
@@ -160,79 +157,7 @@ func orgKindOf(r Role) OrgKind {
 	return 0
 }
 
-// mayHandOrgKey checks that the signer can pass on org's key of epoch: the admin can, and
-// so can a member of the org who holds that epoch's key.
-func (x *exec) mayHandOrgKey(org string, epoch uint32, t MsgType) error {
-	if x.signer.Role == RoleAdmin {
-		return nil
-	}
-	if err := x.requireOrg(org, "to hand on its key"); err != nil {
-		return err
-	}
-	if _, ok, err := load(x, GrantKey(org, x.signer.Pub, epoch), DecodeGrant); err != nil || ok {
-		return err
-	}
-	return refuse(CodeNoGrant, "signer %s holds no grant of %q key epoch %d needed for %s", short(x.signer.Pub), org, epoch, t)
-}
-
-// grant records member's wrapped key; member must be an account of org.
-func (x *exec) grant(org string, epoch uint32, member ed25519.PublicKey, wrapped []byte) error {
-	a, ok, err := load(x, AccountKey(member), DecodeAccount)
-	switch {
-	case err != nil:
-		return err
-	case !ok:
-		return refuse(CodeNotFound, "member %x has no account", member)
-	case a.Org != org:
-		return refuse(CodeWrongOrg, "member %s belongs to %q, not %q", short(member), a.Org, org)
-	}
-	g := Grant{Org: org, Member: member, Epoch: epoch, Wrapped: wrapped, By: x.signer.Pub, Height: x.height}
-	x.st.set(GrantKey(org, member, epoch), g.encode())
-	return nil
-}
-
-func (x *exec) grantOrgKey(m *GrantOrgKey) error {
-	o, err := x.org(m.Org)
-	if err != nil {
-		return err
-	}
-	if m.Epoch > o.KeyEpoch {
-		return refuse(CodeInvalid, "org %q is at key epoch %d, not %d", m.Org, o.KeyEpoch, m.Epoch)
-	}
-	if err := x.mayHandOrgKey(m.Org, m.Epoch, m.Type()); err != nil {
-		return err
-	}
-	return x.grant(m.Org, m.Epoch, m.Member, m.Wrapped)
-}
-
-func (x *exec) rotateOrgKey(m *RotateOrgKey) error {
-	o, err := x.org(m.Org)
-	if err != nil {
-		return err
-	}
-	if err := x.mayHandOrgKey(m.Org, o.KeyEpoch, m.Type()); err != nil {
-		return err
-	}
-	// A member who rotates the key without granting it to themselves would lock the org
-	// out of its own new bills until an admin steps in.
-	if x.signer.Role != RoleAdmin && !slices.ContainsFunc(m.Grants, func(g MemberGrant) bool { return g.Member.Equal(x.signer.Pub) }) {
-		return refuse(CodeInvalid, "rotation of org %q must include the signer %s among its grants", m.Org, short(x.signer.Pub))
-	}
-	o.KeyEpoch++
-	o.EncKey = m.EncKey
-	x.putOrg(&o)
-	for _, g := range m.Grants {
-		if err := x.grant(m.Org, o.KeyEpoch, g.Member, g.Wrapped); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (x *exec) allocateSegment(m *AllocateSegment) error {
-	if err := x.requireRole(m.Type(), RoleAdmin, RoleFinance); err != nil {
-		return err
-	}
 	o, err := x.org(m.Org)
 	if err != nil {
 		return err
@@ -240,23 +165,25 @@ func (x *exec) allocateSegment(m *AllocateSegment) error {
 	if o.Kind != OrgHospital {
 		return refuse(CodeInvalid, "org %q is a %s; segments are for hospitals", m.Org, o.Kind)
 	}
-	if x.signer.Role == RoleFinance {
+	if !x.genesis {
 		if err := x.requireOrg(o.Bureau, "the bureau of "+m.Org); err != nil {
 			return err
 		}
 	}
-	var high uint64
-	if raw, err := x.st.Get(codeKey(m.Code)); err != nil {
+	c, err := mustLoad(x, "bill code", m.Code, CodeKey(m.Code), DecodeCode)
+	if err != nil {
 		return err
-	} else if len(raw) == 8 {
-		high = binary.BigEndian.Uint64(raw)
 	}
-	if m.Start <= high {
-		return refuse(CodeSegmentOverlap, "numbers of code %s are allocated up to %d; segment %d..%d must start above", m.Code, high, m.Start, m.End)
+	if c.Bureau != o.Bureau {
+		return refuse(CodeWrongOrg, "bill code %s is bound to bureau %q, not to %q, the bureau of %q", m.Code, c.Bureau, o.Bureau, m.Org)
+	}
+	if m.Start <= c.High {
+		return refuse(CodeSegmentOverlap, "numbers of code %s are allocated up to %d; segment %d..%d must start above", m.Code, c.High, m.Start, m.End)
 	}
 	s := Segment{Org: m.Org, Code: m.Code, Start: m.Start, End: m.End, Next: m.Start}
 	x.st.set(SegmentKey(m.Org, m.Code), s.encode())
-	x.st.set(codeKey(m.Code), be64(m.End))
+	c.High = m.End
+	x.st.set(CodeKey(m.Code), c.encode())
 	return nil
 }
 
@@ -270,11 +197,8 @@ func (x *exec) setResult(b *Bill) {
 	x.result = Result{BillID: b.ID, Revision: b.Revision, Status: b.Status, Number: b.Number, CheckCode: b.CheckCode}
 }
 
-// cashierOf checks that the signer is a cashier of org, which must be a hospital.
-func (x *exec) cashierOf(t MsgType, org string) (Org, error) {
-	if err := x.requireRole(t, RoleCashier); err != nil {
-		return Org{}, err
-	}
+// cashierOf checks that the signer (a cashier, by the authority table) is of org.
+func (x *exec) cashierOf(org string) (Org, error) {
 	if err := x.requireOrg(org, "the bill's org"); err != nil {
 		return Org{}, err
 	}
@@ -283,12 +207,12 @@ func (x *exec) cashierOf(t MsgType, org string) (Org, error) {
 
 // ownBill loads bill id for a cashier of its org, the one who withdraws, issues and
 // reverses it; it returns the org too.
-func (x *exec) ownBill(t MsgType, id string) (Bill, Org, error) {
+func (x *exec) ownBill(id string) (Bill, Org, error) {
 	b, err := x.bill(id)
 	if err != nil {
 		return b, Org{}, err
 	}
-	o, err := x.cashierOf(t, b.Org)
+	o, err := x.cashierOf(b.Org)
 	return b, o, err
 }
 
@@ -329,7 +253,7 @@ func (x *exec) fill(b *Bill, m *SubmitBill) {
 }
 
 func (x *exec) submit(m *SubmitBill) error {
-	o, err := x.cashierOf(m.Type(), m.Org)
+	o, err := x.cashierOf(m.Org)
 	if err != nil {
 		return err
 	}
@@ -364,7 +288,7 @@ func (x *exec) submit(m *SubmitBill) error {
 }
 
 func (x *exec) withdraw(m *Withdraw) error {
-	b, o, err := x.ownBill(m.Type(), m.ID)
+	b, o, err := x.ownBill(m.ID)
 	if err != nil {
 		return err
 	}
@@ -380,10 +304,7 @@ func (x *exec) withdraw(m *Withdraw) error {
 }
 
 // review loads a bill for approval or rejection by a finance clerk of its bureau.
-func (x *exec) review(t MsgType, id string, rev uint32) (Bill, error) {
-	if err := x.requireRole(t, RoleFinance); err != nil {
-		return Bill{}, err
-	}
+func (x *exec) review(id string, rev uint32) (Bill, error) {
 	b, err := x.bill(id)
 	if err != nil {
 		return b, err
@@ -406,7 +327,7 @@ func (x *exec) review(t MsgType, id string, rev uint32) (Bill, error) {
 }
 
 func (x *exec) approve(m *Approve) error {
-	b, err := x.review(m.Type(), m.ID, m.Revision)
+	b, err := x.review(m.ID, m.Revision)
 	if err != nil {
 		return err
 	}
@@ -421,7 +342,7 @@ func (x *exec) approve(m *Approve) error {
 }
 
 func (x *exec) reject(m *Reject) error {
-	b, err := x.review(m.Type(), m.ID, m.Revision)
+	b, err := x.review(m.ID, m.Revision)
 	if err != nil {
 		return err
 	}
@@ -463,7 +384,7 @@ func (x *exec) assignNumber(b *Bill) error {
 }
 
 func (x *exec) issue(m *Issue) error {
-	b, _, err := x.ownBill(m.Type(), m.ID)
+	b, _, err := x.ownBill(m.ID)
 	if err != nil {
 		return err
 	}
@@ -487,7 +408,7 @@ func numbered(b *Bill) string {
 }
 
 func (x *exec) reverse(m *Reverse) error {
-	orig, o, err := x.ownBill(m.Type(), m.ID)
+	orig, o, err := x.ownBill(m.ID)
 	if err != nil {
 		return err
 	}

@@ -24,8 +24,9 @@ func FuzzCheckTx(f *testing.F) {
 		&ledger.RegisterOrg{ID: "X", Name: "x", Kind: ledger.OrgHospital, Bureau: bureau, EncKey: []byte{1}},
 		&ledger.RegisterAccount{Pub: h.PublicKey(), EncKey: []byte{1}, Name: "n", Role: ledger.RoleCashier, Org: org},
 		&ledger.GrantOrgKey{Org: org, Member: h.PublicKey(), Epoch: 1, Wrapped: []byte{1}},
-		&ledger.RotateOrgKey{Org: org, EncKey: []byte{2}, Grants: []ledger.MemberGrant{{Member: h.PublicKey(), Wrapped: []byte{3}}}},
+		&ledger.RotateOrgKey{Org: org, Epoch: 2, EncKey: []byte{2}, Grants: []ledger.MemberGrant{{Member: h.PublicKey(), Wrapped: []byte{3}}}},
 		&ledger.AllocateSegment{Org: org, Code: "32060126", Start: 5000, End: 6000},
+		&ledger.BindCode{Code: "32060127", Bureau: bureau},
 	} {
 		f.Add(h.tx(f, m))
 	}

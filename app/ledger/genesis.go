@@ -23,16 +23,24 @@ func (h *HexBytes) UnmarshalText(b []byte) error {
 }
 
 // Genesis is the initial state: the JSON of the CometBFT genesis app_state. It is applied
-// as if the admin had sent, in this order, RegisterOrg for every org (bureaus before the
-// hospitals that name them), RegisterAccount for every account, GrantOrgKey (epoch 1) for
-// every grant and AllocateSegment for every segment, through the same rules as those
-// transactions.
+// as if sent in this order: RegisterOrg for every org (bureaus before the hospitals that
+// name them), RegisterAccount for every account, BindCode for every code, GrantOrgKey
+// (epoch 1) for every grant and AllocateSegment for every segment, through the same rules
+// as those transactions except who sends them: the genesis is the founding orgs' document.
+// An account with the admin's key places the admin in an org and names it.
 type Genesis struct {
 	Admin    HexBytes         `json:"admin"`
 	Orgs     []GenesisOrg     `json:"orgs"`
 	Accounts []GenesisAccount `json:"accounts"`
+	Codes    []GenesisCode    `json:"codes,omitempty"`
 	Grants   []GenesisGrant   `json:"grants,omitempty"`
 	Segments []GenesisSegment `json:"segments,omitempty"`
+}
+
+// GenesisCode binds a bill code to a bureau.
+type GenesisCode struct {
+	Code   string `json:"code"`
+	Bureau string `json:"bureau"`
 }
 
 type GenesisOrg struct {
@@ -99,7 +107,12 @@ func (g *Genesis) msgs() []Msg {
 		}
 	}
 	for _, a := range g.Accounts {
-		ms = append(ms, &RegisterAccount{Pub: ed25519.PublicKey(a.Pub), EncKey: a.EncKey, Name: a.Name, Role: a.Role, Org: a.Org})
+		if !ed25519.PublicKey(a.Pub).Equal(ed25519.PublicKey(g.Admin)) {
+			ms = append(ms, &RegisterAccount{Pub: ed25519.PublicKey(a.Pub), EncKey: a.EncKey, Name: a.Name, Role: a.Role, Org: a.Org})
+		}
+	}
+	for _, c := range g.Codes {
+		ms = append(ms, &BindCode{Code: c.Code, Bureau: c.Bureau})
 	}
 	for _, gr := range g.Grants {
 		ms = append(ms, &GrantOrgKey{Org: gr.Org, Member: ed25519.PublicKey(gr.Member), Epoch: 1, Wrapped: gr.Wrapped})
@@ -110,14 +123,17 @@ func (g *Genesis) msgs() []Msg {
 	return ms
 }
 
-// apply writes the genesis state into st: the admin account, then every message as the
-// admin sent it. The admin account has no org unless the accounts list places it in one.
+// apply writes the genesis state into st: the admin account, then every message. The admin
+// account has no org unless the accounts list places it in one.
 func (g *Genesis) apply(st *overlay, chainID string) (*exec, error) {
 	if err := checkPub("genesis admin", ed25519.PublicKey(g.Admin)); err != nil {
 		return nil, err
 	}
-	admin := Account{Pub: ed25519.PublicKey(g.Admin), Name: "admin", Role: RoleAdmin}
-	x := &exec{st: st, chainID: chainID, time: time.Unix(0, 0).UTC(), signer: admin}
+	admin, err := g.admin()
+	if err != nil {
+		return nil, err
+	}
+	x := &exec{st: st, chainID: chainID, time: time.Unix(0, 0).UTC(), signer: admin, genesis: true}
 	x.putAccount(&admin)
 	for i, m := range g.msgs() {
 		if err := m.validate(); err != nil {
@@ -126,9 +142,30 @@ func (g *Genesis) apply(st *overlay, chainID string) (*exec, error) {
 		if err := x.apply(m); err != nil {
 			return nil, fmt.Errorf("genesis %s %d: %w", m.Type(), i, err)
 		}
-		if x.signer.Role != RoleAdmin {
-			return nil, fmt.Errorf("genesis %s %d: the admin may not lose its role", m.Type(), i)
+	}
+	if admin.Org != "" {
+		if _, err := x.org(admin.Org); err != nil {
+			return nil, fmt.Errorf("genesis admin account: %w", err)
 		}
 	}
 	return x, nil
+}
+
+// admin is the admin's account: as the accounts list gives it, or unnamed and of no org.
+func (g *Genesis) admin() (Account, error) {
+	admin := Account{Pub: ed25519.PublicKey(g.Admin), Name: "admin", Role: RoleAdmin}
+	for _, a := range g.Accounts {
+		if !ed25519.PublicKey(a.Pub).Equal(admin.Pub) {
+			continue
+		}
+		if a.Role != RoleAdmin {
+			return admin, fmt.Errorf("genesis account %q: the admin's key has role %s, want admin", a.Name, a.Role)
+		}
+		m := RegisterAccount{Pub: admin.Pub, EncKey: a.EncKey, Name: a.Name, Role: RoleAdmin, Org: a.Org}
+		if err := m.validate(); err != nil {
+			return admin, fmt.Errorf("genesis admin account: %w", err)
+		}
+		admin.EncKey, admin.Name, admin.Org = a.EncKey, a.Name, a.Org
+	}
+	return admin, nil
 }

@@ -87,6 +87,7 @@ func newNetwork() *network {
 		ledger.GenesisAccount{Pub: ledger.HexBytes(n.clerk2.PublicKey()), EncKey: enc("clerk2"), Name: "赵复核", Role: ledger.RoleFinance, Org: bureau},
 		ledger.GenesisAccount{Pub: ledger.HexBytes(n.auditor.PublicKey()), EncKey: enc("auditor"), Name: "钱审计", Role: ledger.RoleAuditor, Org: bureau})
 	g.Grants = append(g.Grants, ledger.GenesisGrant{Org: bureau, Member: ledger.HexBytes(n.clerk.PublicKey()), Wrapped: enc("wrapped clerk")})
+	g.Codes = append(g.Codes, ledger.GenesisCode{Code: "32060126", Bureau: bureau})
 	for i := range 3 {
 		org := fmt.Sprintf("H3201000%d", i+1)
 		c := newActor("cashier " + org)
@@ -112,7 +113,12 @@ type chain struct {
 
 func newChain(t testing.TB, dir string, g ledger.Genesis) *chain {
 	t.Helper()
-	app, err := ledger.New(dir, ledger.Options{})
+	return newChainOpts(t, dir, g, ledger.Options{})
+}
+
+func newChainOpts(t testing.TB, dir string, g ledger.Genesis, opts ledger.Options) *chain {
+	t.Helper()
+	app, err := ledger.New(dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,8 @@ const (
 	prefixOrg     = "o/"
 	prefixGrant   = "g/"
 	prefixSegment = "s/"
-	prefixCode    = "c/" // bill code → highest number ever allocated for it
+	prefixCode    = "c/" // bill code → CodeBinding: its bureau and highest number allocated
+	prefixEpoch   = "k/" // org, epoch → OrgEpoch
 	prefixBill    = "b/"
 	prefixPayload = "p/"
 	prefixNumber  = "n/"
@@ -58,7 +59,14 @@ func NumberKey(code, number string) []byte {
 	return cat(prefixNumber, []byte(code), []byte("/"), []byte(number))
 }
 
-func codeKey(code string) []byte { return cat(prefixCode, []byte(code)) }
+// CodeKey is the key of the CodeBinding of a bill code.
+func CodeKey(code string) []byte { return cat(prefixCode, []byte(code)) }
+
+// EpochKey is the key of the OrgEpoch of org's key of epoch: the public key a desk checks
+// each unwrapped grant against.
+func EpochKey(org string, epoch uint32) []byte {
+	return cat(prefixEpoch, []byte(org), []byte("/"), be32(epoch))
+}
 
 func orgBillKey(org string, n uint64) []byte {
 	return cat(prefixOrgBill, []byte(org), []byte("/"), be64(n))

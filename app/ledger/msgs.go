@@ -25,10 +25,11 @@ const (
 	MsgReject          MsgType = 9
 	MsgIssue           MsgType = 10
 	MsgReverse         MsgType = 11
+	MsgBindCode        MsgType = 12
 )
 
 var msgNames = []string{"", "register_org", "register_account", "grant_org_key", "rotate_org_key",
-	"allocate_segment", "submit_bill", "withdraw", "approve", "reject", "issue", "reverse"}
+	"allocate_segment", "submit_bill", "withdraw", "approve", "reject", "issue", "reverse", "bind_code"}
 
 func (t MsgType) String() string { return enumName(msgNames, uint8(t)) }
 
@@ -55,8 +56,8 @@ type RegisterOrg struct {
 	EncKey     []byte // the org's HPKE public key, epoch 1
 }
 
-// RegisterAccount creates an account or updates its name, keys, role and org (admin only).
-// The replay window of an existing account is kept.
+// RegisterAccount creates an account (admin only). An account is registered once: nobody
+// can rewrite its keys, role or org in place.
 type RegisterAccount struct {
 	Pub    ed25519.PublicKey
 	EncKey []byte
@@ -65,8 +66,9 @@ type RegisterAccount struct {
 	Org    string
 }
 
-// GrantOrgKey hands org's private key of one epoch, wrapped to member's EncKey, to a member
-// of the org. The signer is the admin or a member holding a grant of that epoch.
+// GrantOrgKey hands org's private key of one epoch in use, wrapped to member's EncKey, to a
+// member of the org who holds none of that epoch. The signer is a key-administering member
+// of the org holding a grant of that epoch. Grants are never overwritten.
 type GrantOrgKey struct {
 	Org     string
 	Member  ed25519.PublicKey
@@ -80,17 +82,27 @@ type MemberGrant struct {
 	Wrapped []byte
 }
 
-// RotateOrgKey replaces the org's public key and starts a new epoch; grants of earlier
-// epochs keep opening earlier bills only. Grants lists the members who get the new key
-// (it must include the signer unless the signer is the admin).
+// RotateOrgKey starts key epoch Epoch of the org (the one after the last started) with
+// public key EncKey and grants it to members; a rotation for more members than one
+// transaction holds continues in further RotateOrgKey naming the same Epoch and EncKey. The
+// epoch comes into use (Org.EncKey, Org.KeyEpoch) once every member of the org who reads its
+// bills holds a grant of it; grants of earlier epochs keep opening earlier bills only.
 type RotateOrgKey struct {
 	Org    string
+	Epoch  uint32
 	EncKey []byte
 	Grants []MemberGrant
 }
 
-// AllocateSegment gives a hospital the numbers Start..End for a bill code (a finance clerk
-// of its bureau). Numbers of one code are allocated upwards across all orgs, so two
+// BindCode binds a bill code (票据代码) to the bureau whose clerks allocate its numbers
+// (admin only). A code is bound once.
+type BindCode struct {
+	Code   string
+	Bureau string
+}
+
+// AllocateSegment gives a hospital the numbers Start..End for a bill code bound to its
+// bureau (a finance clerk of that bureau). Numbers of one code are allocated upwards across all orgs, so two
 // segments never overlap; a new allocation replaces the org's segment for the code.
 type AllocateSegment struct {
 	Org   string
@@ -169,6 +181,7 @@ func (*Approve) Type() MsgType         { return MsgApprove }
 func (*Reject) Type() MsgType          { return MsgReject }
 func (*Issue) Type() MsgType           { return MsgIssue }
 func (*Reverse) Type() MsgType         { return MsgReverse }
+func (*BindCode) Type() MsgType        { return MsgBindCode }
 
 func (*RegisterOrg) innerSignature() (_, _ []byte)     { return nil, nil }
 func (*RegisterAccount) innerSignature() (_, _ []byte) { return nil, nil }
@@ -178,6 +191,7 @@ func (*AllocateSegment) innerSignature() (_, _ []byte) { return nil, nil }
 func (*Withdraw) innerSignature() (_, _ []byte)        { return nil, nil }
 func (*Reject) innerSignature() (_, _ []byte)          { return nil, nil }
 func (*Issue) innerSignature() (_, _ []byte)           { return nil, nil }
+func (*BindCode) innerSignature() (_, _ []byte)        { return nil, nil }
 
 func (m *SubmitBill) innerSignature() (_, _ []byte) {
 	d := m.digest()
@@ -212,12 +226,18 @@ func (m *GrantOrgKey) encode(e *encoder) {
 
 func (m *RotateOrgKey) encode(e *encoder) {
 	e.string(m.Org)
+	e.uint(uint64(m.Epoch))
 	e.bytes(m.EncKey)
 	e.uint(uint64(len(m.Grants)))
 	for _, g := range m.Grants {
 		e.fixed(g.Member)
 		e.bytes(g.Wrapped)
 	}
+}
+
+func (m *BindCode) encode(e *encoder) {
+	e.string(m.Code)
+	e.string(m.Bureau)
 }
 
 func (m *AllocateSegment) encode(e *encoder) {
@@ -286,7 +306,7 @@ func decodeMsg(t MsgType, body []byte) (Msg, error) {
 	case MsgGrantOrgKey:
 		m = &GrantOrgKey{Org: d.string(maxID), Member: d.pub(), Epoch: uint32(d.uint()), Wrapped: d.bytes(maxKey)}
 	case MsgRotateOrgKey:
-		r := &RotateOrgKey{Org: d.string(maxID), EncKey: d.bytes(maxKey)}
+		r := &RotateOrgKey{Org: d.string(maxID), Epoch: uint32(d.uint()), EncKey: d.bytes(maxKey)}
 		if n := d.count(maxGrants); n > 0 {
 			r.Grants = make([]MemberGrant, n)
 		}
@@ -294,6 +314,8 @@ func decodeMsg(t MsgType, body []byte) (Msg, error) {
 			r.Grants[i] = MemberGrant{Member: d.pub(), Wrapped: d.bytes(maxKey)}
 		}
 		m = r
+	case MsgBindCode:
+		m = &BindCode{Code: d.string(maxID), Bureau: d.string(maxID)}
 	case MsgAllocateSegment:
 		m = &AllocateSegment{Org: d.string(maxID), Code: d.string(maxID), Start: d.uint(), End: d.uint()}
 	case MsgSubmitBill:
@@ -440,6 +462,9 @@ func (m *RotateOrgKey) validate() error {
 	if err := firstErr(checkOrgID("org", m.Org), checkKey("enc key", m.EncKey)); err != nil {
 		return err
 	}
+	if m.Epoch < 2 {
+		return fmt.Errorf("epoch %d: a rotation starts epoch 2 or later", m.Epoch)
+	}
 	if len(m.Grants) > maxGrants {
 		return fmt.Errorf("grants: %d exceed %d", len(m.Grants), maxGrants)
 	}
@@ -454,6 +479,10 @@ func (m *RotateOrgKey) validate() error {
 		}
 	}
 	return nil
+}
+
+func (m *BindCode) validate() error {
+	return firstErr(checkCode(m.Code), checkOrgID("bureau", m.Bureau))
 }
 
 // MaxNumber is the largest bill number: ten digits.

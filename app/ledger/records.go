@@ -20,7 +20,7 @@ const (
 	maxKey        = 4096 // HPKE public keys and wrapped org keys
 	maxEvents     = 4096
 	maxGrants     = 256
-	recordVersion = 1
+	recordVersion = 2 // protocol v2
 )
 
 // Role is what an account may do on the ledger.
@@ -32,6 +32,11 @@ const (
 	RoleCashier Role = 3 // a hospital cashier: submits, issues and reverses bills
 	RoleAuditor Role = 4 // reads only
 )
+
+// readsBills reports whether accounts of role r read their org's bills, and so hold its key
+// and must be reached by every rotation. The admin's account may name an org but never
+// holds its key.
+func readsBills(r Role) bool { return r == RoleFinance || r == RoleCashier || r == RoleAuditor }
 
 // OrgKind says whether an org issues bills or supervises those that do.
 type OrgKind uint8
@@ -141,9 +146,32 @@ type Org struct {
 	CreditCode string // 统一社会信用代码
 	Bureau     string // for a hospital: the bureau that reviews its bills
 	EncKey     []byte // current HPKE public key of the org
-	KeyEpoch   uint32 // bumped by every rotation; grants of older epochs only open older bills
+	KeyEpoch   uint32 // the epoch of EncKey; grants of older epochs only open older bills
+	NextEpoch  uint32 // the last epoch a rotation started; above KeyEpoch while one is pending
+	Members    uint32 // accounts of the org that read its bills: each rotation reaches all
 	Bills      uint64 // bills submitted by this hospital (ordinal of its list)
 	Queued     uint64 // bills ever queued for review at this bureau (ordinal of its queue)
+}
+
+// OrgEpoch is one epoch of an org's key: its public half, and how many members hold a grant
+// of it. An epoch is Complete, and its key the org's, once every reading member does; an
+// epoch whose rotation was superseded stays incomplete.
+type OrgEpoch struct {
+	Org      string
+	Epoch    uint32
+	EncKey   []byte
+	Granted  uint32
+	Complete bool
+	By       ed25519.PublicKey // who started it; none for epoch 1
+	Height   int64
+}
+
+// CodeBinding says which bureau allocates the numbers of a bill code, and the highest
+// number allocated so far (segments of a code only go upwards, so never overlap).
+type CodeBinding struct {
+	Code   string
+	Bureau string
+	High   uint64
 }
 
 // Grant is the org private key of one epoch wrapped to one member's EncKey.
@@ -240,6 +268,25 @@ func (d *decoder) optPub() ed25519.PublicKey {
 	return ed25519.PublicKey(p)
 }
 
+func (e *encoder) bool(v bool) {
+	if v {
+		e.byte(1)
+	} else {
+		e.byte(0)
+	}
+}
+
+// bool reads a flag written as exactly 0 or 1, so each value has one encoding.
+func (d *decoder) bool() bool {
+	switch v := d.byte(); v {
+	case 0, 1:
+		return v == 1
+	default:
+		d.fail("flag %d", v)
+		return false
+	}
+}
+
 func (d *decoder) version() {
 	if v := d.byte(); d.err == nil && v != recordVersion {
 		d.fail("record version %d", v)
@@ -282,6 +329,8 @@ func (o *Org) encode() []byte {
 	e.string(o.Bureau)
 	e.bytes(o.EncKey)
 	e.uint(uint64(o.KeyEpoch))
+	e.uint(uint64(o.NextEpoch))
+	e.uint(uint64(o.Members))
 	e.uint(o.Bills)
 	e.uint(o.Queued)
 	return e.b
@@ -294,9 +343,51 @@ func DecodeOrg(b []byte) (Org, error) {
 	o := Org{
 		ID: d.string(maxID), Name: d.string(maxName), Kind: OrgKind(d.byte()),
 		CreditCode: d.string(maxName), Bureau: d.string(maxID), EncKey: d.bytes(maxKey),
-		KeyEpoch: uint32(d.uint()), Bills: d.uint(), Queued: d.uint(),
+		KeyEpoch: uint32(d.uint()), NextEpoch: uint32(d.uint()), Members: uint32(d.uint()),
+		Bills: d.uint(), Queued: d.uint(),
 	}
 	return o, d.end()
+}
+
+func (e *OrgEpoch) encode() []byte {
+	enc := encoder{b: make([]byte, 0, 96+len(e.EncKey))}
+	enc.byte(recordVersion)
+	enc.string(e.Org)
+	enc.uint(uint64(e.Epoch))
+	enc.bytes(e.EncKey)
+	enc.uint(uint64(e.Granted))
+	enc.bool(e.Complete)
+	enc.bytes(e.By)
+	enc.int(e.Height)
+	return enc.b
+}
+
+// DecodeEpoch decodes a value stored under EpochKey.
+func DecodeEpoch(b []byte) (OrgEpoch, error) {
+	d := decoder{b: b}
+	d.version()
+	e := OrgEpoch{
+		Org: d.string(maxID), Epoch: uint32(d.uint()), EncKey: d.bytes(maxKey), Granted: uint32(d.uint()),
+		Complete: d.bool(), By: d.optPub(), Height: d.int(),
+	}
+	return e, d.end()
+}
+
+func (c *CodeBinding) encode() []byte {
+	e := encoder{}
+	e.byte(recordVersion)
+	e.string(c.Code)
+	e.string(c.Bureau)
+	e.uint(c.High)
+	return e.b
+}
+
+// DecodeCode decodes a value stored under CodeKey.
+func DecodeCode(b []byte) (CodeBinding, error) {
+	d := decoder{b: b}
+	d.version()
+	c := CodeBinding{Code: d.string(maxID), Bureau: d.string(maxID), High: d.uint()}
+	return c, d.end()
 }
 
 func (g *Grant) encode() []byte {

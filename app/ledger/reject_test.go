@@ -127,10 +127,15 @@ func TestRefusals(t *testing.T) {
 		{"grant without holding the key", func() []byte {
 			return n.clerk2.tx(t, &ledger.GrantOrgKey{Org: bureau, Member: n.auditor.PublicKey(), Epoch: 1, Wrapped: []byte("w")})
 		}, ledger.CodeOK, ledger.CodeNoGrant, false, "no grant"},
-		{"rotation that leaves out the signer", func() []byte {
-			return n.clerk.tx(t, &ledger.RotateOrgKey{Org: bureau, EncKey: []byte("k9"),
+		{"rotation to a skipped epoch", func() []byte {
+			return n.clerk.tx(t, &ledger.RotateOrgKey{Org: bureau, Epoch: 3, EncKey: []byte("k9"),
 				Grants: []ledger.MemberGrant{{Member: n.auditor.PublicKey(), Wrapped: []byte("w")}}})
-		}, ledger.CodeInvalid, ledger.CodeInvalid, false, "must include the signer"},
+		}, ledger.CodeOK, ledger.CodeBadEpoch, false, "names the next epoch"},
+		{"auditor sends a message", func() []byte { return n.auditor.tx(t, &ledger.Issue{ID: pendingID}) },
+			ledger.CodeWrongRole, ledger.CodeWrongRole, false, "needs [cashier]"},
+		{"segment of an unbound code", func() []byte {
+			return n.clerk.tx(t, &ledger.AllocateSegment{Org: org1, Code: "32060127", Start: 1, End: 2})
+		}, ledger.CodeOK, ledger.CodeNotFound, false, "bill code"},
 		{"withdraw an issued bill", func() []byte { return h1.tx(t, &ledger.Withdraw{ID: issuedID}) },
 			ledger.CodeOK, ledger.CodeBadState, false, "not yet issued"},
 		{"negative total", func() []byte { return h1.tx(t, h1.submission(org1, "neg", -5, 16)) },
@@ -176,7 +181,7 @@ func TestRefusals(t *testing.T) {
 
 func TestCodesAreDistinctAndNamed(t *testing.T) {
 	seen := map[string]ledger.Code{}
-	for c := ledger.CodeOK; c <= ledger.CodeNoGrant; c++ {
+	for c := ledger.CodeOK; c <= ledger.CodeBadEpoch; c++ {
 		name := c.String()
 		if prev, dup := seen[name]; dup || strings.HasPrefix(name, "code_") || c.Why() == "unknown result code" {
 			t.Errorf("code %d: name %q (also %d), why %q", c, name, prev, c.Why())

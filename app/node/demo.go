@@ -98,6 +98,7 @@ func DemoGenesis(ids DemoIdentities) (ledger.Genesis, error) {
 			account(cashier, "王收费", ledger.RoleCashier, DemoHospital),
 			account(clerk, "李复核", ledger.RoleFinance, DemoBureau),
 		},
+		Codes:    []ledger.GenesisCode{{Code: DemoBillCode, Bureau: DemoBureau}},
 		Segments: []ledger.GenesisSegment{{Org: DemoHospital, Code: DemoBillCode, Start: 1, End: 10_000_000}},
 	}
 	for _, x := range []struct {

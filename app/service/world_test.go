@@ -57,6 +57,7 @@ func newWorld(tb testing.TB, ctx context.Context) *world {
 			{ID: hospitalA, Name: "南京市第一人民医院", Kind: ledger.OrgHospital, CreditCode: "12320100466002534K", Bureau: bureau, EncKey: keys[hospitalA].KEMPublic()},
 			{ID: hospitalB, Name: "南京市第二医院", Kind: ledger.OrgHospital, CreditCode: "12320100466001234B", Bureau: bureau, EncKey: keys[hospitalB].KEMPublic()},
 		},
+		Codes: []ledger.GenesisCode{{Code: w.code, Bureau: bureau}},
 		Segments: []ledger.GenesisSegment{
 			{Org: hospitalA, Code: w.code, Start: 1, End: 1_000_000},
 			// One number only, so that the test can use it up.
