@@ -11,7 +11,25 @@ import (
 
 	"ebill/app/bench"
 	"ebill/app/node"
+	"ebill/cmd/internal/cmdline"
 )
+
+func init() {
+	program.Register(cmdline.Command[*cli]{Name: "bench", Run: (*cli).cmdBench,
+		Args:  "[--duration D | --count N] [flags]",
+		Usage: "load test: bills/s committed, latencies, CPU and RSS of the nodes",
+		Help: `Flags: [--duration D | --count N] [--cashiers C] [--items K] [--rate R]
+[--validators V] [--baseline] [--runs N] [--chart out.png] [--cpuprofile FILE]
+[--submit uri|jsonrpc] [--clerk NAME] [--code CODE] [--sample-every N]
+
+C cashiers submit K-item bills for D (default 20s) or N bills, as fast as the ledger
+takes them or R bills/s; reports bills/s committed, submit→committed and
+submit→verified-issued latency, CPU and RSS of the nodes. Without --network it starts V
+validators (default 1, in this process; more as ebilld processes on loopback, built with
+go build from the source tree); --baseline also runs CometBFT's kvstore with the same
+settings and load and gives the ratio; with --network, --identity is the cashier and
+--clerk NAME the bureau clerk who approves the sampled bills.`})
+}
 
 // cmdBench is `ebillctl bench`: flags to bench.Config, the report to the terminal.
 func (c *cli) cmdBench(args []string) error {

@@ -7,31 +7,30 @@ import (
 	"os"
 
 	"ebill/app/bill"
+	"ebill/cmd/internal/cmdline"
 	"ebill/render"
 )
 
-func (c *cli) cmdBill(args []string) error {
-	if len(args) == 0 {
-		return usagef("bill: want validate or preview")
-	}
-	sub, rest := args[0], args[1:]
-	fs := c.flags("bill " + sub)
-	switch sub {
-	case "validate":
-		pos, err := parse(fs, rest, 1, 1, "a bill FILE")
-		if err != nil {
-			return err
-		}
-		return c.billValidate(pos[0])
-	case "preview":
-		path, out, err := parseOut(fs, rest, "a bill FILE", "X.pdf")
-		if err != nil {
-			return err
-		}
-		return c.billPreview(path, out)
-	default:
-		return usagef("bill: unknown subcommand %q (want validate or preview)", sub)
-	}
+func init() {
+	program.Register(cmdline.Command[*cli]{Name: "bill validate", Args: "FILE",
+		Usage: "check a bill (HIS JSON, docs/bill-json.md): every problem",
+		Help:  `One problem a line, as "path: 中文 / English".`,
+		Run: func(c *cli, args []string) error {
+			pos, err := parse(c.flags("bill validate"), args, 1, 1, "a bill FILE")
+			if err != nil {
+				return err
+			}
+			return c.billValidate(pos[0])
+		}})
+	program.Register(cmdline.Command[*cli]{Name: "bill preview", Args: "FILE --out X.pdf",
+		Usage: "draw the draft PDF (预览, no number); no ledger needed",
+		Run: func(c *cli, args []string) error {
+			path, out, err := parseOut(c.flags("bill preview"), args, "a bill FILE", "X.pdf")
+			if err != nil {
+				return err
+			}
+			return c.billPreview(path, out)
+		}})
 }
 
 // readBill decodes a bill file. A file that cannot be read or is not bill JSON is input

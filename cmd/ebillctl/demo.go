@@ -15,6 +15,7 @@ import (
 	"ebill/app/bill"
 	"ebill/app/node"
 	"ebill/app/service"
+	"ebill/cmd/internal/cmdline"
 	"ebill/wallet"
 )
 
@@ -29,6 +30,16 @@ var demoKinds = []struct {
 	kind  bill.Kind
 	items int
 }{{bill.Outpatient, 6}, {bill.Inpatient, 14}, {bill.Outpatient, 60}}
+
+func init() {
+	program.Register(cmdline.Command[*cli]{Name: "demo", Args: "[--dir DIR] [--bills N]", Run: (*cli).cmdDemo,
+		Usage: "the whole flow, from a sample bill to its verified PDF",
+		Help: `Without --network start a node in DIR (default ./demo) with the demo identities;
+submit N sample bills (default 3), auto-review, issue, verify, render the PDFs into
+DIR/pdf, reverse one and print a summary. Keys: --keystore, else DIR/demo-keys under
+EBILL_PASSPHRASE (default passphrase ebill-demo). With --network (e.g. of
+'ebilld init --demo'), the same flow on that network.`})
+}
 
 func (c *cli) cmdDemo(args []string) error {
 	fs := c.flags("demo")
@@ -230,7 +241,7 @@ func (c *cli) printDemo(bills []summary) error {
 		}
 	}
 	if !all {
-		return &exitError{exitVerify, false, fmt.Errorf("demo: not every bill verified")}
+		return cmdline.Mark(errors.New("demo: not every bill verified"), service.ErrVerification)
 	}
 	return nil
 }

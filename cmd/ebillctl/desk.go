@@ -15,6 +15,7 @@ import (
 	"ebill/app/ledger"
 	"ebill/app/node"
 	"ebill/app/service"
+	"ebill/cmd/internal/cmdline"
 	"ebill/wallet"
 )
 
@@ -116,6 +117,25 @@ func (c *cli) transition(name string, args []string, r *reason, verb string,
 		}
 		return c.printView(verb, v)
 	})
+}
+
+func init() {
+	for _, d := range []cmdline.Command[*cli]{
+		{Name: "issue", Args: "ID", Run: (*cli).cmdIssue,
+			Usage: "issue an approved bill: the ledger assigns number, check code"},
+		{Name: "reverse", Args: "ID --reason R", Run: (*cli).cmdReverse,
+			Usage: "reverse an issued bill with a red bill (冲红)"},
+		{Name: "withdraw", Args: "ID [--reason R]", Run: (*cli).cmdWithdraw,
+			Usage: "withdraw a bill that is not issued yet"},
+		{Name: "get", Args: "ID | --code C --number N | --serial S [--org O]", Run: (*cli).cmdGet,
+			Usage: "read a bill through the light node, proven against a verified header",
+			Help: `JSON says the height it was verified at. --serial looks in the identity's own org
+unless --org.`},
+		{Name: "pdf", Args: "ID --out X.pdf", Run: (*cli).cmdPDF,
+			Usage: "the PDF of an issued bill with its proof bundle"},
+	} {
+		program.Register(d)
+	}
 }
 
 func (c *cli) cmdIssue(args []string) error {

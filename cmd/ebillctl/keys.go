@@ -5,59 +5,65 @@ import (
 	"fmt"
 	"os"
 
+	"ebill/cmd/internal/cmdline"
 	"ebill/wallet"
 )
 
-func (c *cli) cmdKeys(args []string) error {
-	if len(args) == 0 {
-		return usagef("keys: want new, list, show, export, import or delete")
+func init() {
+	for _, k := range []cmdline.Command[*cli]{
+		{Name: "keys new", Args: "NAME", Usage: "create an identity; prints its public keys to register",
+			Run: func(c *cli, args []string) error { return c.keysNamed("keys new", args, c.keysNew) }},
+		{Name: "keys list", Usage: "name and address of every identity in the key store",
+			Run: func(c *cli, args []string) error {
+				if _, err := parse(c.flags("keys list"), args, 0, 0, ""); err != nil {
+					return err
+				}
+				return c.keysList(context.Background())
+			}},
+		{Name: "keys show", Args: "NAME", Usage: "its address and public keys",
+			Run: func(c *cli, args []string) error { return c.keysNamed("keys show", args, c.keysShow) }},
+		{Name: "keys export", Args: "NAME --out FILE", Usage: "write an encrypted backup",
+			Help: "Its passphrase comes from EBILL_BACKUP_PASSPHRASE or a prompt.",
+			Run: func(c *cli, args []string) error {
+				name, out, err := parseOut(c.flags("keys export"), args, "a NAME", "FILE")
+				if err != nil {
+					return err
+				}
+				return c.keysExport(context.Background(), name, out)
+			}},
+		{Name: "keys import", Args: "FILE", Usage: "restore a backup into the key store",
+			Run: func(c *cli, args []string) error {
+				pos, err := parse(c.flags("keys import"), args, 1, 1, "a backup FILE")
+				if err != nil {
+					return err
+				}
+				return c.keysImport(context.Background(), pos[0])
+			}},
+		{Name: "keys delete", Args: "NAME --yes", Usage: "remove an identity from the key store (no undo)",
+			Run: func(c *cli, args []string) error {
+				fs := c.flags("keys delete")
+				yes := fs.Bool("yes", false, "")
+				pos, err := parse(fs, args, 1, 1, "a NAME")
+				if err != nil {
+					return err
+				}
+				if !*yes {
+					return usagef("keys delete: deleting %q cannot be undone; add --yes (export a backup first)", pos[0])
+				}
+				return c.keysDelete(context.Background(), pos[0])
+			}},
+	} {
+		program.Register(k)
 	}
-	sub, rest := args[0], args[1:]
-	fs := c.flags("keys " + sub)
-	ctx := context.Background()
-	switch sub {
-	case "new":
-		pos, err := parse(fs, rest, 1, 1, "a NAME")
-		if err != nil {
-			return err
-		}
-		return c.keysNew(ctx, pos[0])
-	case "list":
-		if _, err := parse(fs, rest, 0, 0, ""); err != nil {
-			return err
-		}
-		return c.keysList(ctx)
-	case "show":
-		pos, err := parse(fs, rest, 1, 1, "a NAME")
-		if err != nil {
-			return err
-		}
-		return c.keysShow(ctx, pos[0])
-	case "export":
-		name, out, err := parseOut(fs, rest, "a NAME", "FILE")
-		if err != nil {
-			return err
-		}
-		return c.keysExport(ctx, name, out)
-	case "import":
-		pos, err := parse(fs, rest, 1, 1, "a backup FILE")
-		if err != nil {
-			return err
-		}
-		return c.keysImport(ctx, pos[0])
-	case "delete":
-		yes := fs.Bool("yes", false, "")
-		pos, err := parse(fs, rest, 1, 1, "a NAME")
-		if err != nil {
-			return err
-		}
-		if !*yes {
-			return usagef("keys delete: deleting %q cannot be undone; add --yes (export a backup first)", pos[0])
-		}
-		return c.keysDelete(ctx, pos[0])
-	default:
-		return usagef("keys: unknown subcommand %q (want new, list, show, export, import or delete)", sub)
+}
+
+// keysNamed runs a keys subcommand of one NAME.
+func (c *cli) keysNamed(name string, args []string, do func(ctx context.Context, name string) error) error {
+	pos, err := parse(c.flags(name), args, 1, 1, "a NAME")
+	if err != nil {
+		return err
 	}
+	return do(context.Background(), pos[0])
 }
 
 func (c *cli) keysNew(ctx context.Context, name string) error {

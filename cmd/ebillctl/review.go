@@ -6,53 +6,57 @@ import (
 	"fmt"
 
 	"ebill/app/service"
+	"ebill/cmd/internal/cmdline"
 )
 
 // queuePage is how many queued bills one verified list request asks for.
 const queuePage = 100
 
-func (c *cli) cmdReview(args []string) error {
-	if len(args) == 0 {
-		return usagef("review: want list, show, approve, reject or auto")
+func init() {
+	for _, r := range []cmdline.Command[*cli]{
+		{Name: "review list", Usage: "the bureau's review queue",
+			Run: func(c *cli, args []string) error { return c.onDeskNoArgs("review list", args, c.reviewList) }},
+		{Name: "review auto", Usage: "approve every queued bill that passes every check",
+			Run: func(c *cli, args []string) error { return c.onDeskNoArgs("review auto", args, c.reviewAuto) }},
+		{Name: "review show", Args: "ID", Usage: "the decrypted bill with the automatic checks",
+			Run: func(c *cli, args []string) error {
+				pos, err := parse(c.flags("review show"), args, 1, 1, "a bill ID")
+				if err != nil {
+					return err
+				}
+				return c.onDesk(func(ctx context.Context, d *service.Desk) error {
+					r, err := d.Review(ctx, pos[0])
+					if err != nil {
+						return fmt.Errorf("review %s: %w", pos[0], err)
+					}
+					return c.printReview(r)
+				})
+			}},
+		{Name: "review approve", Args: "ID", Usage: "countersign and approve",
+			Run: func(c *cli, args []string) error {
+				return c.transition("review approve", args, nil, "approved",
+					func(ctx context.Context, d *service.Desk, id, _ string) (*service.View, error) {
+						return d.Approve(ctx, id, quiet)
+					})
+			}},
+		{Name: "review reject", Args: "ID --reason R", Usage: "reject with a reason",
+			Run: func(c *cli, args []string) error {
+				return c.transition("review reject", args, &reason{}, "rejected",
+					func(ctx context.Context, d *service.Desk, id, why string) (*service.View, error) {
+						return d.Reject(ctx, id, why, quiet)
+					})
+			}},
+	} {
+		program.Register(r)
 	}
-	sub, rest := args[0], args[1:]
-	fs := c.flags("review " + sub)
-	switch sub {
-	case "list":
-		if _, err := parse(fs, rest, 0, 0, ""); err != nil {
-			return err
-		}
-		return c.onDesk(c.reviewList)
-	case "auto":
-		if _, err := parse(fs, rest, 0, 0, ""); err != nil {
-			return err
-		}
-		return c.onDesk(c.reviewAuto)
-	case "show":
-		pos, err := parse(fs, rest, 1, 1, "a bill ID")
-		if err != nil {
-			return err
-		}
-		return c.onDesk(func(ctx context.Context, d *service.Desk) error {
-			r, err := d.Review(ctx, pos[0])
-			if err != nil {
-				return fmt.Errorf("review %s: %w", pos[0], err)
-			}
-			return c.printReview(r)
-		})
-	case "approve":
-		return c.transition("review approve", rest, nil, "approved",
-			func(ctx context.Context, d *service.Desk, id, _ string) (*service.View, error) {
-				return d.Approve(ctx, id, quiet)
-			})
-	case "reject":
-		return c.transition("review reject", rest, &reason{}, "rejected",
-			func(ctx context.Context, d *service.Desk, id, why string) (*service.View, error) {
-				return d.Reject(ctx, id, why, quiet)
-			})
-	default:
-		return usagef("review: unknown subcommand %q (want list, show, approve, reject or auto)", sub)
+}
+
+// onDeskNoArgs runs a command of no arguments on the desk.
+func (c *cli) onDeskNoArgs(name string, args []string, do func(ctx context.Context, d *service.Desk) error) error {
+	if _, err := parse(c.flags(name), args, 0, 0, ""); err != nil {
+		return err
 	}
+	return c.onDesk(do)
 }
 
 func (c *cli) reviewList(ctx context.Context, d *service.Desk) error {

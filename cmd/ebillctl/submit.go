@@ -9,6 +9,7 @@ import (
 
 	"ebill/app/bill"
 	"ebill/app/service"
+	"ebill/cmd/internal/cmdline"
 )
 
 // submitted is the outcome of one file of a batch.
@@ -22,6 +23,13 @@ type submitted struct {
 	Problems []problem `json:"problems,omitempty"`
 
 	err error
+}
+
+func init() {
+	program.Register(cmdline.Command[*cli]{Name: "submit", Args: "FILE|DIR …", Run: (*cli).cmdSubmit,
+		Usage: "sign, encrypt and upload bills",
+		Help: `A directory: every *.json in it, a HIS batch. Each file is reported; a bad one does
+not stop the others.`})
 }
 
 func (c *cli) cmdSubmit(args []string) error {

@@ -4,7 +4,8 @@
 //	ebilld testnet --validators N --dir DIR --base-port P [--demo | --state FILE] [--chain-id ID]
 //	ebilld start   --home DIR [--metrics ADDR] [--log-level LEVEL]
 //
-// Run `ebilld help` for the details and the exit codes.
+// Run `ebilld help` for the commands and the exit codes, `ebilld help COMMAND` for the
+// details of one.
 package main
 
 import (
@@ -24,47 +25,11 @@ import (
 
 	"ebill/app/ledger"
 	"ebill/app/node"
+	"ebill/cmd/internal/cmdline"
 	"ebill/wallet"
 )
 
-const usage = `ebilld runs a validator of an ebill ledger network (CometBFT).
-
-Usage:
-  ebilld init --home DIR [--demo | --state FILE] [--chain-id ID]
-      Create a one-validator network in DIR (which must be empty or absent).
-      --demo        use the demo genesis (南京市第一人民医院 under 南京市财政局) and save the
-                    demo identities demo-admin, demo-cashier, demo-clerk in the encrypted
-                    key store DIR/demo-keys; the passphrase comes from EBILL_PASSPHRASE
-      --state FILE  use this ledger genesis (JSON: admin, orgs, accounts, grants, segments)
-      --chain-id ID chain id (default ebill-demo with --demo; required with --state)
-      --rpc-port P  RPC port on 127.0.0.1 (default 26657; 0 picks a free port at each start)
-      --p2p-port P  peer port on 127.0.0.1 (default 26656; 0 as above)
-
-  ebilld testnet --validators N --dir DIR --base-port P [--demo | --state FILE] [--chain-id ID]
-      Create N validator homes DIR/node0 … for one network on 127.0.0.1: node i takes peer
-      port P+2i and RPC port P+2i+1. --demo puts the demo identities in DIR/demo-keys.
-
-  ebilld start --home DIR [--metrics ADDR] [--log-level LEVEL]
-      Run the node until SIGINT or SIGTERM. Once a block is committed it writes
-      DIR/network.json, the network file desks load (chain id, trusted header, primary and
-      witness RPC addresses).
-      --metrics ADDR   serve Prometheus metrics at ADDR (e.g. 127.0.0.1:26660): CometBFT's
-                       and the ledger's bill counters
-      --log-level L    CometBFT log level, e.g. info, error, "consensus:info,*:error"
-                       (default info)
-
-  ebilld help
-      Show this text.
-
-Exit codes:
-  0  success (start: stopped by a signal)
-  1  the command failed (see the message)
-  2  bad usage: unknown command or flag, missing or invalid argument
-  3  the directory is not usable: init/testnet into a non-empty one, start in one that
-     init or testnet did not prepare
-`
-
-// Exit codes, as the usage text documents them.
+// Exit codes; program.Exits says what each means.
 const (
 	exitOK    = 0
 	exitFail  = 1
@@ -72,48 +37,57 @@ const (
 	exitHome  = 3
 )
 
-// errUsage marks errors the user can fix by changing the command line.
-var errUsage = errors.New("usage")
+// program is ebilld's command table and exit-code table (see cmdline).
+var program = cmdline.Program[streams]{
+	Name:  "ebilld",
+	Intro: "ebilld runs a validator of an ebill ledger network (CometBFT).\n\nUsage:\n  ebilld COMMAND [flags]",
+	Exits: []cmdline.Exit{
+		{Code: exitOK, Means: "success (start: stopped by a signal)"},
+		{Code: exitFail, Means: "the command failed (see the message)"},
+		{Code: exitUsage, Means: "bad usage: unknown command or flag, missing or invalid argument",
+			Errs: []error{cmdline.ErrUsage}},
+		{Code: exitHome, Means: `the directory is not usable: init/testnet into a non-empty one, start in one that
+init or testnet did not prepare`,
+			Errs: []error{node.ErrHomeExists, node.ErrNoHome}},
+	},
+}
+
+func init() {
+	program.Register(cmdline.Command[streams]{Name: "init", Run: cmdInit,
+		Args:  "--home DIR [--demo | --state FILE] [--chain-id ID]",
+		Usage: "create a one-validator network in DIR (which must be empty or absent)",
+		Help: `--demo        use the demo genesis (南京市第一人民医院 under 南京市财政局) and save the
+              demo identities demo-admin, demo-cashier, demo-clerk in the encrypted
+              key store DIR/demo-keys; the passphrase comes from EBILL_PASSPHRASE
+--state FILE  use this ledger genesis (JSON: admin, orgs, accounts, grants, segments)
+--chain-id ID chain id (default ebill-demo with --demo; required with --state)
+--rpc-port P  RPC port on 127.0.0.1 (default 26657; 0 picks a free port at each start)
+--p2p-port P  peer port on 127.0.0.1 (default 26656; 0 as above)`})
+	program.Register(cmdline.Command[streams]{Name: "testnet", Run: cmdTestnet,
+		Args:  "--validators N --dir DIR --base-port P [--demo | --state FILE] [--chain-id ID]",
+		Usage: "create N validator homes DIR/node0 … for one network on 127.0.0.1",
+		Help: `Node i takes peer port P+2i and RPC port P+2i+1. --demo puts the demo identities in
+DIR/demo-keys; --state and --chain-id as for init.`})
+	program.Register(cmdline.Command[streams]{Name: "start", Run: cmdStart,
+		Args:  "--home DIR [--metrics ADDR] [--log-level LEVEL]",
+		Usage: "run the node until SIGINT or SIGTERM",
+		Help: `Once a block is committed it writes DIR/network.json, the network file desks load
+(chain id, trusted header, primary and witness RPC addresses).
+--metrics ADDR   serve Prometheus metrics at ADDR (e.g. 127.0.0.1:26660): CometBFT's
+                 and the ledger's bill counters
+--log-level L    CometBFT log level, e.g. info, error, "consensus:info,*:error"
+                 (default info)`})
+}
+
+// streams are where a command writes.
+type streams struct{ stdout, stderr io.Writer }
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return exitUsage
-	}
-	var err error
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "init":
-		err = cmdInit(rest, stdout, stderr)
-	case "testnet":
-		err = cmdTestnet(rest, stdout, stderr)
-	case "start":
-		err = cmdStart(rest, stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
-		return exitOK
-	default:
-		err = fmt.Errorf("%w: unknown command %q (want init, testnet, start or help)", errUsage, cmd)
-	}
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprint(stdout, usage)
-		return exitOK
-	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "ebilld: %v\nRun 'ebilld help' for usage.\n", err)
-		return exitUsage
-	case errors.Is(err, node.ErrHomeExists), errors.Is(err, node.ErrNoHome):
-		fmt.Fprintf(stderr, "ebilld: %v\n", err)
-		return exitHome
-	default:
-		fmt.Fprintf(stderr, "ebilld: %v\n", err)
-		return exitFail
-	}
+	return program.Run(streams{stdout, stderr}, args, stdout, stderr)
 }
 
 func newFlags(name string) *flag.FlagSet {
@@ -127,10 +101,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return fmt.Errorf("%w: %s: %v", errUsage, fs.Name(), err)
+		return cmdline.Usagef("%s: %v", fs.Name(), err)
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: %s: unexpected argument %q", errUsage, fs.Name(), fs.Arg(0))
+		return cmdline.Usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
 	}
 	return nil
 }
@@ -151,13 +125,13 @@ func (g *genesisFlags) register(fs *flag.FlagSet) {
 func (g *genesisFlags) check(cmd string) error {
 	switch {
 	case g.demo && g.state != "":
-		return fmt.Errorf("%w: %s: give --demo or --state, not both", errUsage, cmd)
+		return cmdline.Usagef("%s: give --demo or --state, not both", cmd)
 	case !g.demo && g.state == "":
-		return fmt.Errorf("%w: %s: give --demo or --state FILE (the ledger genesis)", errUsage, cmd)
+		return cmdline.Usagef("%s: give --demo or --state FILE (the ledger genesis)", cmd)
 	case g.chainID == "" && g.demo:
 		g.chainID = node.DemoChainID
 	case g.chainID == "":
-		return fmt.Errorf("%w: %s: --chain-id is required with --state", errUsage, cmd)
+		return cmdline.Usagef("%s: --chain-id is required with --state", cmd)
 	}
 	return nil
 }
@@ -183,7 +157,7 @@ func (g *genesisFlags) genesis() (gen ledger.Genesis, keep func(dir string) erro
 	if g.demo {
 		pass := os.Getenv("EBILL_PASSPHRASE")
 		if pass == "" {
-			return gen, nil, fmt.Errorf("%w: --demo needs the passphrase for the demo key store in EBILL_PASSPHRASE", errUsage)
+			return gen, nil, cmdline.Usagef("--demo needs the passphrase for the demo key store in EBILL_PASSPHRASE")
 		}
 		ids, err := node.NewDemoIdentities()
 		if err != nil {
@@ -215,19 +189,19 @@ func (g *genesisFlags) genesis() (gen ledger.Genesis, keep func(dir string) erro
 
 func required(cmd, name, value string) error {
 	if value == "" {
-		return fmt.Errorf("%w: %s: --%s is required", errUsage, cmd, name)
+		return cmdline.Usagef("%s: --%s is required", cmd, name)
 	}
 	return nil
 }
 
 func checkPort(cmd, name string, p int) error {
 	if p < 0 || p > 65535 {
-		return fmt.Errorf("%w: %s: --%s %d: want a port 0–65535", errUsage, cmd, name, p)
+		return cmdline.Usagef("%s: --%s %d: want a port 0–65535", cmd, name, p)
 	}
 	return nil
 }
 
-func cmdInit(args []string, stdout, _ io.Writer) error {
+func cmdInit(out streams, args []string) error {
 	fs := newFlags("init")
 	home := fs.String("home", "", "")
 	rpcPort := fs.Int("rpc-port", 26657, "")
@@ -246,11 +220,11 @@ func cmdInit(args []string, stdout, _ io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "initialised validator home %s for chain %s\n", *home, g.chainID)
+	fmt.Fprintf(out.stdout, "initialised validator home %s for chain %s\n", *home, g.chainID)
 	return nil
 }
 
-func cmdTestnet(args []string, stdout, _ io.Writer) error {
+func cmdTestnet(out streams, args []string) error {
 	fs := newFlags("testnet")
 	dir := fs.String("dir", "", "")
 	n := fs.Int("validators", 4, "")
@@ -265,21 +239,22 @@ func cmdTestnet(args []string, stdout, _ io.Writer) error {
 	}
 	switch {
 	case *n < 1:
-		return fmt.Errorf("%w: testnet: --validators %d: want at least 1", errUsage, *n)
+		return cmdline.Usagef("testnet: --validators %d: want at least 1", *n)
 	case *basePort < 1024 || *basePort+2**n-1 > 65535:
-		return fmt.Errorf("%w: testnet: --base-port %d: the ports P … P+2N-1 must lie within 1024–65535", errUsage, *basePort)
+		return cmdline.Usagef("testnet: --base-port %d: the ports P … P+2N-1 must lie within 1024–65535", *basePort)
 	}
 	if err := g.create(*dir, func(gen ledger.Genesis) error {
 		return node.Testnet(*dir, *n, *basePort, g.chainID, gen)
 	}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "initialised %d validator homes in %s for chain %s (RPC of node0 on 127.0.0.1:%d)\n",
+	fmt.Fprintf(out.stdout, "initialised %d validator homes in %s for chain %s (RPC of node0 on 127.0.0.1:%d)\n",
 		*n, *dir, g.chainID, *basePort+1)
 	return nil
 }
 
-func cmdStart(args []string, stdout, stderr io.Writer) error {
+func cmdStart(out streams, args []string) error {
+	stdout, stderr := out.stdout, out.stderr
 	fs := newFlags("start")
 	home := fs.String("home", "", "")
 	metrics := fs.String("metrics", "", "")
@@ -292,7 +267,7 @@ func cmdStart(args []string, stdout, stderr io.Writer) error {
 	}
 	logger, err := flags.ParseLogLevel(*level, log.NewTMLogger(log.NewSyncWriter(stderr)), "info")
 	if err != nil {
-		return fmt.Errorf("%w: start: --log-level %q: %v", errUsage, *level, err)
+		return cmdline.Usagef("start: --log-level %q: %v", *level, err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
