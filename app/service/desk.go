@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -36,11 +37,12 @@ type Desk struct {
 	// counted here, so concurrent transactions never wait for each other's commits.
 	seq atomic.Uint64
 
-	mu      sync.Mutex
-	keys    []*wallet.OrgKey    // every epoch of the org's key granted to this identity
-	orgs    map[string]ledger.Org // orgs read so far; name, credit code and bureau never change
-	seen    map[[32]byte]string // review fingerprints → the bill that had it
-	opened  map[[32]byte][]byte // salt ‖ canonical bytes by commitment; see remember
+	mu     sync.Mutex
+	keys   []*wallet.OrgKey      // every epoch of the org's key granted to this identity
+	alarm  error                 // grants whose key is not the org's on the ledger; wraps ErrKeyMismatch
+	orgs   map[string]ledger.Org // orgs read so far; name, credit code and bureau never change
+	seen   map[[32]byte]string   // review fingerprints → the bill that had it
+	opened map[[32]byte][]byte   // salt ‖ canonical bytes by commitment; see remember
 }
 
 // As makes a Desk for id: it reads id's account by a verified read and unwraps the keys of
@@ -58,9 +60,9 @@ func (n *Network) As(ctx context.Context, id *wallet.Identity) (*Desk, error) {
 		net: n, id: id,
 		acct: Account{Name: a.Name, Address: wallet.Address(id.PublicKey()), Role: a.Role,
 			Org: a.Org, OrgName: o.Name, OrgCredit: o.CreditCode, Bureau: o.Bureau},
-		orgs:    map[string]ledger.Org{o.ID: o},
-		seen:    map[[32]byte]string{},
-		opened:  map[[32]byte][]byte{},
+		orgs:   map[string]ledger.Org{o.ID: o},
+		seen:   map[[32]byte]string{},
+		opened: map[[32]byte][]byte{},
 	}
 	d.seq.Store(a.Seq)
 	if err := d.loadKeys(ctx, o); err != nil {
@@ -97,9 +99,13 @@ func (n *Network) org(ctx context.Context, id string) (ledger.Org, error) {
 	return o, nil
 }
 
-// loadKeys unwraps every epoch of o's key granted to the desk's identity.
+// loadKeys unwraps every epoch of o's key granted to the desk's identity and keeps those
+// whose public half is the one the ledger holds for that epoch. A grant is written by a
+// colleague; one who wraps a key of their own (or garbage) raises the alarm instead of
+// giving this desk a key nobody else reads with.
 func (d *Desk) loadKeys(ctx context.Context, o ledger.Org) error {
 	var keys []*wallet.OrgKey
+	var alarms []error
 	for epoch := uint32(1); epoch <= o.KeyEpoch; epoch++ {
 		g, _, err := call(ctx, d.net, func(ctx context.Context) (ledger.Grant, lightclient.Verified, error) {
 			return d.net.lc.Grant(ctx, o.ID, d.id.PublicKey(), epoch)
@@ -110,16 +116,43 @@ func (d *Desk) loadKeys(ctx context.Context, o ledger.Org) error {
 		if err != nil {
 			return err
 		}
-		k, err := d.id.Unwrap(g.Wrapped)
-		if err != nil {
-			return fmt.Errorf("%w: grant of org %q epoch %d: %w", ErrVerification, o.ID, epoch, err)
+		want := o.EncKey
+		if epoch != o.KeyEpoch {
+			raw, _, err := call(ctx, d.net, func(ctx context.Context) ([]byte, lightclient.Verified, error) {
+				return d.net.lc.Get(ctx, ledger.EpochKey(o.ID, epoch))
+			})
+			if err != nil {
+				return fmt.Errorf("key epoch %d of org %q: %w", epoch, o.ID, err)
+			}
+			e, err := ledger.DecodeEpoch(raw)
+			if err != nil {
+				return fmt.Errorf("%w: key epoch %d of org %q: %w", ErrVerification, epoch, o.ID, err)
+			}
+			want = e.EncKey
 		}
-		keys = append(keys, k)
+		k, err := d.id.Unwrap(g.Wrapped)
+		switch {
+		case err != nil:
+			alarms = append(alarms, fmt.Errorf("%w: the grant of org %q epoch %d by %s does not open: %w", ErrKeyMismatch, o.ID, epoch, wallet.Address(g.By), err))
+		case !bytes.Equal(k.KEMPublic(), want):
+			alarms = append(alarms, fmt.Errorf("%w: the grant of org %q epoch %d by %s holds %v, not the org's key on the ledger", ErrKeyMismatch, o.ID, epoch, wallet.Address(g.By), k))
+		default:
+			keys = append(keys, k)
+		}
 	}
 	d.mu.Lock()
-	d.keys = keys
+	d.keys, d.alarm = keys, errors.Join(alarms...)
 	d.mu.Unlock()
 	return nil
+}
+
+// KeyAlarm reports the grants to this identity whose key is not the org's on the ledger
+// (wrapping ErrKeyMismatch), or nil. The desk works with the keys that check out; the cure
+// is a rotation by an honest holder of the org's key.
+func (d *Desk) KeyAlarm() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.alarm
 }
 
 // key returns the org key that env is sealed to, reloading the grants once when none of
@@ -135,6 +168,9 @@ func (d *Desk) key(ctx context.Context, env *wallet.Envelope) (*wallet.OrgKey, e
 			}
 		}
 		if reloaded {
+			if alarm := d.KeyAlarm(); alarm != nil {
+				return nil, fmt.Errorf("%s holds no key of org %q that opens it: %w", d.acct.Name, d.acct.Org, alarm)
+			}
 			return nil, fmt.Errorf("%w: %s holds no key of org %q that opens it", ErrNotReader, d.acct.Name, d.acct.Org)
 		}
 		o, err := d.net.org(ctx, d.acct.Org)

@@ -11,6 +11,10 @@ var (
 	ErrNotReader = errors.New("not a reader of this org's bills")
 	// ErrNotFound: the ledger proved that the bill, account or org does not exist.
 	ErrNotFound = errors.New("not found")
+	// ErrKeyMismatch: an org key granted to this identity is not the org's key on the
+	// ledger (a colleague wrapped a key of their own, or garbage): an alarm to raise with
+	// the org, not a network fault.
+	ErrKeyMismatch = errors.New("granted org key does not match the ledger")
 	// ErrVerification: a proof, header, signature or commitment did not verify.
 	ErrVerification = errors.New("verification failed")
 	// ErrNetworkDown: neither the primary nor any witness answered.

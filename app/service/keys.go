@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
-	"slices"
 
 	"ebill/app/ledger"
 	"ebill/lightclient"
@@ -22,14 +21,7 @@ func (d *Desk) GrantOrgKey(ctx context.Context, member ed25519.PublicKey, p Prog
 	if err := d.loadKeys(ctx, o); err != nil {
 		return err
 	}
-	var current *wallet.OrgKey
-	d.mu.Lock()
-	for _, k := range d.keys {
-		if string(k.KEMPublic()) == string(o.EncKey) {
-			current = k
-		}
-	}
-	d.mu.Unlock()
+	current := d.currentKey(o)
 	if current == nil {
 		return fmt.Errorf("grant key of %q: %w: %s holds no grant of epoch %d", o.ID, ErrNotReader, d.acct.Name, o.KeyEpoch)
 	}
@@ -55,46 +47,86 @@ func (d *Desk) GrantOrgKey(ctx context.Context, member ed25519.PublicKey, p Prog
 	return nil
 }
 
-// RotateOrgKey gives org a new key and grants it to members (the signer included unless it
-// is the admin). Bills submitted afterwards are closed to everyone else. It returns the new
-// key epoch.
+// rotationGrants is how many grants one rotate transaction carries: 1.25 KB each, well
+// inside a transaction's 64 KB.
+const rotationGrants = 40
+
+// RotateOrgKey gives the desk's org a new key, keeping its serial secret, and grants it to
+// members, in as many transactions as that takes. The ledger puts the new key in use only
+// once every member of the org who reads its bills holds it: a rotation that leaves one
+// out returns an error wrapping ErrInvalid and changes nothing for the org's bills. It
+// returns the new key epoch.
 func (d *Desk) RotateOrgKey(ctx context.Context, org string, members []ed25519.PublicKey, p Progress) (uint32, error) {
-	if d.acct.Role != ledger.RoleAdmin && !slices.ContainsFunc(members, func(m ed25519.PublicKey) bool { return d.id.PublicKey().Equal(m) }) {
-		return 0, fmt.Errorf("rotate key of %q: %w: the new key must be granted to %s, who rotates it", org, ErrInvalid, d.acct.Name)
+	what := fmt.Sprintf("rotate key of %q", org)
+	if d.acct.Role != ledger.RoleFinance && d.acct.Role != ledger.RoleCashier {
+		return 0, fmt.Errorf("%s as %s: %w: only the org's clerks and cashiers hold its key", what, d.acct.Role, ErrWrongRole)
 	}
-	k, err := wallet.NewOrgKey()
-	if err != nil {
-		return 0, fmt.Errorf("rotate key of %q: %w", org, err)
-	}
-	msg := &ledger.RotateOrgKey{Org: org, EncKey: k.KEMPublic()}
-	for _, m := range members {
-		wrapped, err := d.wrapFor(ctx, k, org, m)
-		if err != nil {
-			return 0, err
-		}
-		msg.Grants = append(msg.Grants, ledger.MemberGrant{Member: m, Wrapped: wrapped})
-	}
-	s, err := d.send(ctx, msg, fmt.Sprintf("rotate key of %q", org), p)
-	if err != nil {
-		return 0, err
-	}
-	if err := d.net.provable(ctx, s.height); err != nil {
-		return 0, fmt.Errorf("rotate key of %q: %w", org, err)
+	if org != d.acct.Org {
+		return 0, fmt.Errorf("%s: %w: %s is of %q", what, ErrNotReader, d.acct.Name, d.acct.Org)
 	}
 	o, err := d.net.org(ctx, org)
 	if err != nil {
 		return 0, err
 	}
-	if string(o.EncKey) != string(k.KEMPublic()) {
-		return 0, fmt.Errorf("%w: rotate key of %q: the ledger holds another key", ErrVerification, org)
+	if err := d.loadKeys(ctx, o); err != nil {
+		return 0, err
 	}
-	if org == d.acct.Org {
-		if err := d.loadKeys(ctx, o); err != nil {
+	var k *wallet.OrgKey
+	if current := d.currentKey(o); current != nil {
+		k, err = current.Rotate()
+	} else {
+		// Only the first member of an org nobody holds the key of may make it.
+		k, err = wallet.NewOrgKey()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", what, err)
+	}
+	msg := &ledger.RotateOrgKey{Org: org, Epoch: o.NextEpoch + 1, EncKey: k.KEMPublic()}
+	for i, m := range members {
+		wrapped, err := d.wrapFor(ctx, k, org, m)
+		if err != nil {
 			return 0, err
 		}
+		msg.Grants = append(msg.Grants, ledger.MemberGrant{Member: m, Wrapped: wrapped})
+		if len(msg.Grants) < rotationGrants && i < len(members)-1 {
+			continue
+		}
+		s, err := d.send(ctx, msg, fmt.Sprintf("%s to epoch %d", what, msg.Epoch), p)
+		if err != nil {
+			return 0, err
+		}
+		if err := d.net.provable(ctx, s.height); err != nil {
+			return 0, fmt.Errorf("%s: %w", what, err)
+		}
+		msg.Grants = nil
+	}
+	if o, err = d.net.org(ctx, org); err != nil {
+		return 0, err
+	}
+	if o.KeyEpoch != msg.Epoch {
+		return 0, fmt.Errorf("%s: %w: epoch %d is granted to %d of the org's %d members and comes into use only when all hold it",
+			what, ErrInvalid, msg.Epoch, len(members), o.Members)
+	}
+	if string(o.EncKey) != string(k.KEMPublic()) {
+		return 0, fmt.Errorf("%w: %s: the ledger holds another key", ErrVerification, what)
+	}
+	if err := d.loadKeys(ctx, o); err != nil {
+		return 0, err
 	}
 	step(p, StageVerified, "key of %q at epoch %d", org, o.KeyEpoch)
 	return o.KeyEpoch, nil
+}
+
+// currentKey is the desk's key of o's current epoch, or nil.
+func (d *Desk) currentKey(o ledger.Org) *wallet.OrgKey {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, k := range d.keys {
+		if string(k.KEMPublic()) == string(o.EncKey) {
+			return k
+		}
+	}
+	return nil
 }
 
 // wrapFor wraps k to the registered encryption key of member, who must be of org.

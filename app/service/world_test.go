@@ -26,7 +26,7 @@ const (
 type world struct {
 	node *node.Node
 	net  *service.Network
-	ids  map[string]*wallet.Identity // admin, cashierA, cashierA2, cashierB, clerk
+	ids  map[string]*wallet.Identity // admin, cashierA, cashierA2, cashierA3, cashierB, clerk
 	code string                      // the bill code of this year, with segments for both hospitals
 }
 
@@ -35,7 +35,7 @@ type world struct {
 func newWorld(tb testing.TB, ctx context.Context) *world {
 	tb.Helper()
 	w := &world{ids: map[string]*wallet.Identity{}, code: billCode(time.Now())}
-	for _, name := range []string{"admin", "cashierA", "cashierA2", "cashierB", "clerk"} {
+	for _, name := range []string{"admin", "cashierA", "cashierA2", "cashierA3", "cashierB", "clerk"} {
 		id, err := wallet.New(name)
 		if err != nil {
 			tb.Fatal(err)
@@ -43,7 +43,8 @@ func newWorld(tb testing.TB, ctx context.Context) *world {
 		w.ids[name] = id
 	}
 	keys := map[string]*wallet.OrgKey{}
-	for _, org := range []string{hospitalA, hospitalB, bureau} {
+	// "forged" is a key of a hostile colleague's own, which the grant to cashierA3 wraps.
+	for _, org := range []string{hospitalA, hospitalB, bureau, "forged"} {
 		k, err := wallet.NewOrgKey()
 		if err != nil {
 			tb.Fatal(err)
@@ -70,7 +71,8 @@ func newWorld(tb testing.TB, ctx context.Context) *world {
 		org  string
 	}{
 		{"admin", ledger.RoleAdmin, bureau}, {"cashierA", ledger.RoleCashier, hospitalA},
-		{"cashierA2", ledger.RoleCashier, hospitalA}, {"cashierB", ledger.RoleCashier, hospitalB},
+		{"cashierA2", ledger.RoleCashier, hospitalA}, {"cashierA3", ledger.RoleCashier, hospitalA},
+		{"cashierB", ledger.RoleCashier, hospitalB},
 		{"clerk", ledger.RoleFinance, bureau},
 	} {
 		p := w.ids[a.name].Public()
@@ -78,7 +80,11 @@ func newWorld(tb testing.TB, ctx context.Context) *world {
 		if a.role == ledger.RoleAdmin {
 			continue
 		}
-		wrapped, err := wallet.Grant(keys[a.org], p.KEMKey)
+		key := keys[a.org]
+		if a.name == "cashierA3" {
+			key = keys["forged"]
+		}
+		wrapped, err := wallet.Grant(key, p.KEMKey)
 		if err != nil {
 			tb.Fatal(err)
 		}
