@@ -18,9 +18,9 @@ import (
 	"github.com/cometbft/cometbft/crypto/tmhash"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
 	"ebill/app/node"
 	"ebill/app/node/nodetest"
+	"ebill/app/wire"
 	"ebill/lightclient"
 )
 
@@ -117,10 +117,10 @@ func (w *world) load(ctx context.Context, t *testing.T, a *acked) *sync.WaitGrou
 			for k := 0; ctx.Err() == nil; k++ {
 				m := nodetest.Submit(s.ID, node.DemoHospital, node.DemoBillCode, fmt.Sprintf("MZ-chaos-%d-%05d", i, k), 1024)
 				id := bill.ID(m.Org, m.Serial)
-				steps := []func() (ledger.Msg, *nodetest.Signer){
-					func() (ledger.Msg, *nodetest.Signer) { return m, s },
-					func() (ledger.Msg, *nodetest.Signer) { return nodetest.Approve(w.ids.Clerk, m, 1), w.clerk },
-					func() (ledger.Msg, *nodetest.Signer) { return &ledger.Issue{ID: id}, s },
+				steps := []func() (wire.Msg, *nodetest.Signer){
+					func() (wire.Msg, *nodetest.Signer) { return m, s },
+					func() (wire.Msg, *nodetest.Signer) { return nodetest.Approve(w.ids.Clerk, m, 1), w.clerk },
+					func() (wire.Msg, *nodetest.Signer) { return &wire.Issue{ID: id}, s },
 				}
 				for n, step := range steps {
 					msg, signer := step()
@@ -330,22 +330,22 @@ func (w *world) checkLedger(t *testing.T, ctx context.Context, h int64, a *acked
 			t.Fatalf("bill %s acknowledged twice", id)
 		}
 		seen[id] = true
-		if get(ledger.BillKey(id)) == nil {
+		if get(wire.BillKey(id)) == nil {
 			t.Errorf("bill %s was acknowledged as committed but is not on the ledger", id)
 		}
 	}
-	seg, err := ledger.DecodeSegment(get(ledger.SegmentKey(node.DemoHospital, node.DemoBillCode)))
+	seg, err := wire.DecodeSegment(get(wire.SegmentKey(node.DemoHospital, node.DemoBillCode)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	owner := map[string]string{} // number → bill id
 	for n := seg.Start; n < seg.Next; n++ {
 		number := fmt.Sprintf("%010d", n)
-		id := get(ledger.NumberKey(node.DemoBillCode, number))
+		id := get(wire.NumberKey(node.DemoBillCode, number))
 		if id == nil {
 			t.Fatalf("gap: number %s of segment %d..%d (next %d) belongs to no bill", number, seg.Start, seg.End, seg.Next)
 		}
-		b, err := ledger.DecodeBill(get(ledger.BillKey(string(id))))
+		b, err := wire.DecodeBillRecord(get(wire.BillKey(string(id))))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -358,11 +358,11 @@ func (w *world) checkLedger(t *testing.T, ctx context.Context, h int64, a *acked
 		owner[number] = string(id)
 	}
 	for _, id := range a.issued {
-		b, err := ledger.DecodeBill(get(ledger.BillKey(id)))
+		b, err := wire.DecodeBillRecord(get(wire.BillKey(id)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if b.Status != ledger.StatusIssued || owner[b.Number] != id {
+		if b.Status != wire.StatusIssued || owner[b.Number] != id {
 			t.Errorf("issue of %s was acknowledged, but it is %v with number %q", id, b.Status, b.Number)
 		}
 	}

@@ -21,9 +21,9 @@ import (
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
 	"ebill/app/node"
 	"ebill/app/node/nodetest"
+	"ebill/app/wire"
 	"ebill/lightclient"
 )
 
@@ -126,12 +126,12 @@ func TestLyingPrimary(t *testing.T) {
 	ch := demoChain(t)
 	ctx := timeout(t)
 	honest := ch.rpc
-	present := ledger.BillKey(ch.issued.ID)
+	present := wire.BillKey(ch.issued.ID)
 	absentID := bill.ID(node.DemoHospital, "MZ-NEVER")
-	absent := ledger.BillKey(absentID)
+	absent := wire.BillKey(absentID)
 	// truth is the honest node's proven answer for key at height.
 	truth := func(key []byte, height int64) *coretypes.ResultABCIQuery {
-		res, err := honest.ABCIQueryWithOptions(ctx, ledger.QueryKey, key, rpcclient.ABCIQueryOptions{Height: height, Prove: true})
+		res, err := honest.ABCIQueryWithOptions(ctx, wire.QueryKey, key, rpcclient.ABCIQueryOptions{Height: height, Prove: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,7 +158,7 @@ func TestLyingPrimary(t *testing.T) {
 		}},
 		{"value of another key with its proof", ch.issued.ID, func(a *answer) {
 			h := a.Response.Height
-			*a = *truth(ledger.BillKey(ch.other.ID), h)
+			*a = *truth(wire.BillKey(ch.other.ID), h)
 			a.Response.Key = present
 		}},
 		{"proof from an older height", ch.issued.ID, func(a *answer) {
@@ -188,7 +188,7 @@ func TestLyingPrimary(t *testing.T) {
 		{"value added to an absence proof", absentID, func(a *answer) { a.Response.Value = []byte("a bill") }},
 		{"height in the future", ch.issued.ID, func(a *answer) { a.Response.Height += 1000 }},
 		{"height in the past", ch.issued.ID, func(a *answer) { a.Response.Height-- }},
-		{"another key echoed", ch.issued.ID, func(a *answer) { a.Response.Key = ledger.BillKey(ch.other.ID) }},
+		{"another key echoed", ch.issued.ID, func(a *answer) { a.Response.Key = wire.BillKey(ch.other.ID) }},
 	}
 
 	l := newLiar(t, ch.node.RPCAddr())

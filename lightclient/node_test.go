@@ -15,9 +15,9 @@ import (
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
 	"ebill/app/node"
 	"ebill/app/node/nodetest"
+	"ebill/app/wire"
 	"ebill/lightclient"
 )
 
@@ -32,10 +32,10 @@ type chain struct {
 	// genesis and validator key, for a second network that diverges from the first.
 	fresh string
 
-	issued      ledger.Bill // issued at issueHeight
+	issued      wire.BillRecord // issued at issueHeight
 	issueHeight int64
-	submitTx    []byte      // hash of issued's submission
-	other       ledger.Bill // submitted (not issued) at otherHeight, after issued
+	submitTx    []byte          // hash of issued's submission
+	other       wire.BillRecord // submitted (not issued) at otherHeight, after issued
 	otherHeight int64
 }
 
@@ -102,8 +102,8 @@ func startChain() (*chain, error) {
 	id := bill.ID(sub.Org, sub.Serial)
 	for _, step := range []struct {
 		s   *nodetest.Signer
-		msg ledger.Msg
-	}{{c.cashier, sub}, {clerk, nodetest.Approve(ids.Clerk, sub, 1)}, {c.cashier, &ledger.Issue{ID: id}}} {
+		msg wire.Msg
+	}{{c.cashier, sub}, {clerk, nodetest.Approve(ids.Clerk, sub, 1)}, {c.cashier, &wire.Issue{ID: id}}} {
 		res, err := c.commit(ctx, step.s, step.msg)
 		if err != nil {
 			return nil, err
@@ -113,11 +113,11 @@ func startChain() (*chain, error) {
 		}
 		c.issueHeight = res.Height
 	}
-	raw, err := nodetest.Proven(ctx, c.rpc, ledger.BillKey(id), c.issueHeight)
+	raw, err := nodetest.Proven(ctx, c.rpc, wire.BillKey(id), c.issueHeight)
 	if err != nil {
 		return nil, err
 	}
-	if c.issued, err = ledger.DecodeBill(raw); err != nil {
+	if c.issued, err = wire.DecodeBillRecord(raw); err != nil {
 		return nil, err
 	}
 	// A later change of the tree, so proofs from the issue height are stale afterwards.
@@ -127,17 +127,17 @@ func startChain() (*chain, error) {
 		return nil, err
 	}
 	c.otherHeight = res.Height
-	raw, err = nodetest.Proven(ctx, c.rpc, ledger.BillKey(bill.ID(other.Org, other.Serial)), c.otherHeight)
+	raw, err = nodetest.Proven(ctx, c.rpc, wire.BillKey(bill.ID(other.Org, other.Serial)), c.otherHeight)
 	if err != nil {
 		return nil, err
 	}
-	if c.other, err = ledger.DecodeBill(raw); err != nil {
+	if c.other, err = wire.DecodeBillRecord(raw); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-func (c *chain) commit(ctx context.Context, s *nodetest.Signer, msg ledger.Msg) (*coretypes.ResultTx, error) {
+func (c *chain) commit(ctx context.Context, s *nodetest.Signer, msg wire.Msg) (*coretypes.ResultTx, error) {
 	tx, err := s.Tx(msg)
 	if err != nil {
 		return nil, err
@@ -196,12 +196,12 @@ func TestVerifiedReads(t *testing.T) {
 	}
 	want := ch.issued
 
-	checkBill := func(t *testing.T, b ledger.Bill, v lightclient.Verified, err error) {
+	checkBill := func(t *testing.T, b wire.BillRecord, v lightclient.Verified, err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if b.ID != want.ID || b.Status != ledger.StatusIssued || b.Number != want.Number || b.CheckCode != want.CheckCode {
+		if b.ID != want.ID || b.Status != wire.StatusIssued || b.Number != want.Number || b.CheckCode != want.CheckCode {
 			t.Fatalf("got bill %q %s %s/%s, want %q issued as %s/%s", b.ID, b.Status, b.Code, b.Number, want.ID, want.Code, want.Number)
 		}
 		if v.Height < ch.issueHeight || len(v.AppHash) != 32 || v.SignedPercent != 100 || v.HeaderTime.IsZero() {
@@ -238,7 +238,7 @@ func TestVerifiedReads(t *testing.T) {
 	})
 	t.Run("account", func(t *testing.T) {
 		a, _, err := lc.Account(ctx, ch.ids.Cashier.PublicKey())
-		if err != nil || a.Role != ledger.RoleCashier || a.Org != node.DemoHospital || a.Seq < 3 {
+		if err != nil || a.Role != wire.RoleCashier || a.Org != node.DemoHospital || a.Seq < 3 {
 			t.Fatalf("cashier account %+v, err %v", a, err)
 		}
 	})

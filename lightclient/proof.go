@@ -10,12 +10,12 @@ import (
 	"github.com/cometbft/cometbft/types"
 	ics23 "github.com/cosmos/ics23/go"
 
-	"ebill/app/ledger"
+	"ebill/app/wire"
 )
 
 // ProofOpIAVL is the only proof operator a ledger answer may carry: an ics23 commitment
 // proof (existence or non-existence) over the single IAVL tree whose root is the app hash.
-const ProofOpIAVL = ledger.ProofOpType
+const ProofOpIAVL = wire.ProofOpType
 
 // commitmentOp is the ics23 proof operator that cosmossdk.io/store would provide; that
 // module cannot be imported beside CometBFT v1, so it is written here against the v1 proto.

@@ -12,7 +12,7 @@ import (
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	"github.com/cometbft/cometbft/types"
 
-	"ebill/app/ledger"
+	"ebill/app/wire"
 )
 
 // Get returns the value stored under key in the state proven by the latest verified header.
@@ -76,7 +76,7 @@ func (c *Client) getAt(ctx context.Context, lb *types.LightBlock, key []byte) ([
 	height := lb.Height - 1
 	var res *abci.QueryResponse
 	err := c.eachNode(ctx, func(ctx context.Context, rc rpcclient.Client) error {
-		r, err := rc.ABCIQueryWithOptions(ctx, ledger.QueryKey, key, rpcclient.ABCIQueryOptions{Height: height, Prove: true})
+		r, err := rc.ABCIQueryWithOptions(ctx, wire.QueryKey, key, rpcclient.ABCIQueryOptions{Height: height, Prove: true})
 		if err != nil {
 			return err
 		}
@@ -157,7 +157,7 @@ var errBehind = errors.New("node does not have that height")
 // longer keeps: code NotFound with no proof. A validator that restarted is behind for a
 // while, and the light client may have made it the primary.
 func behind(res *abci.QueryResponse, height int64) bool {
-	return res.Code == uint32(ledger.CodeNotFound) && res.ProofOps == nil && res.Height == height
+	return res.Code == uint32(wire.CodeNotFound) && res.ProofOps == nil && res.Height == height
 }
 
 // eachNode runs call against the light client's current primary first, then every other

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"ebill/app/ledger"
+	"ebill/app/wire"
 	"ebill/lightclient"
 )
 
@@ -29,7 +29,7 @@ func BenchmarkVerifiedRead(b *testing.B) {
 		{"bill", func() error { _, _, err := lc.Bill(ctx, ch.issued.ID); return err }},
 		{"bill-by-number", func() error { _, _, err := lc.BillByNumber(ctx, ch.issued.Code, ch.issued.Number); return err }},
 		{"absent", func() error {
-			_, _, err := lc.Get(ctx, ledger.BillKey("absent"))
+			_, _, err := lc.Get(ctx, wire.BillKey("absent"))
 			if err != nil && !isNotFound(err) {
 				return err
 			}

@@ -8,7 +8,7 @@ import (
 	"github.com/cometbft/cometbft/types"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
+	"ebill/app/wire"
 )
 
 // The typed reads below prove their record with Get's procedure and only then decode it.
@@ -16,68 +16,68 @@ import (
 // is refused with ErrVerification: the ledger never writes one.
 
 // Bill returns the bill with this id (bill.ID(org, serial)).
-func (c *Client) Bill(ctx context.Context, id string) (ledger.Bill, Verified, error) {
+func (c *Client) Bill(ctx context.Context, id string) (wire.BillRecord, Verified, error) {
 	lb, err := c.latest(ctx)
 	if err != nil {
-		return ledger.Bill{}, Verified{}, err
+		return wire.BillRecord{}, Verified{}, err
 	}
 	return c.billAt(ctx, lb, id)
 }
 
 // BillBySerial returns org's bill with this business serial (业务流水号).
-func (c *Client) BillBySerial(ctx context.Context, org, serial string) (ledger.Bill, Verified, error) {
+func (c *Client) BillBySerial(ctx context.Context, org, serial string) (wire.BillRecord, Verified, error) {
 	return c.Bill(ctx, bill.ID(org, serial))
 }
 
 // BillByNumber returns the issued bill with this bill code and number. The index entry and
 // the bill are both proven, against the same header.
-func (c *Client) BillByNumber(ctx context.Context, code, number string) (ledger.Bill, Verified, error) {
+func (c *Client) BillByNumber(ctx context.Context, code, number string) (wire.BillRecord, Verified, error) {
 	lb, err := c.latest(ctx)
 	if err != nil {
-		return ledger.Bill{}, Verified{}, err
+		return wire.BillRecord{}, Verified{}, err
 	}
-	id, v, err := c.getAt(ctx, lb, ledger.NumberKey(code, number))
+	id, v, err := c.getAt(ctx, lb, wire.NumberKey(code, number))
 	if err != nil {
-		return ledger.Bill{}, v, err
+		return wire.BillRecord{}, v, err
 	}
 	b, v, err := c.billAt(ctx, lb, string(id))
 	if err == nil && (b.Code != code || b.Number != number) {
-		return ledger.Bill{}, v, fmt.Errorf("%w: index %s/%s names bill %q, which is %s/%s", ErrVerification, code, number, id, b.Code, b.Number)
+		return wire.BillRecord{}, v, fmt.Errorf("%w: index %s/%s names bill %q, which is %s/%s", ErrVerification, code, number, id, b.Code, b.Number)
 	}
 	return b, v, err
 }
 
-func (c *Client) billAt(ctx context.Context, lb *types.LightBlock, id string) (ledger.Bill, Verified, error) {
-	b, v, err := decodeAt(ctx, c, lb, ledger.BillKey(id), ledger.DecodeBill)
+func (c *Client) billAt(ctx context.Context, lb *types.LightBlock, id string) (wire.BillRecord, Verified, error) {
+	b, v, err := decodeAt(ctx, c, lb, wire.BillKey(id), wire.DecodeBillRecord)
 	if err == nil && b.ID != id {
-		return ledger.Bill{}, v, fmt.Errorf("%w: record under bill %q has id %q", ErrVerification, id, b.ID)
+		return wire.BillRecord{}, v, fmt.Errorf("%w: record under bill %q has id %q", ErrVerification, id, b.ID)
 	}
 	return b, v, err
 }
 
 // Payload returns the encrypted payload of revision rev of a bill.
 func (c *Client) Payload(ctx context.Context, id string, rev uint32) ([]byte, Verified, error) {
-	return c.Get(ctx, ledger.PayloadKey(id, rev))
+	return c.Get(ctx, wire.PayloadKey(id, rev))
 }
 
 // Account returns the account of the holder of pub.
-func (c *Client) Account(ctx context.Context, pub ed25519.PublicKey) (ledger.Account, Verified, error) {
-	return decode(ctx, c, ledger.AccountKey(pub), ledger.DecodeAccount)
+func (c *Client) Account(ctx context.Context, pub ed25519.PublicKey) (wire.Account, Verified, error) {
+	return decode(ctx, c, wire.AccountKey(pub), wire.DecodeAccount)
 }
 
 // Org returns the hospital or bureau with this id.
-func (c *Client) Org(ctx context.Context, id string) (ledger.Org, Verified, error) {
-	return decode(ctx, c, ledger.OrgKey(id), ledger.DecodeOrg)
+func (c *Client) Org(ctx context.Context, id string) (wire.Org, Verified, error) {
+	return decode(ctx, c, wire.OrgKey(id), wire.DecodeOrg)
 }
 
 // Segment returns org's number segment for a bill code.
-func (c *Client) Segment(ctx context.Context, org, code string) (ledger.Segment, Verified, error) {
-	return decode(ctx, c, ledger.SegmentKey(org, code), ledger.DecodeSegment)
+func (c *Client) Segment(ctx context.Context, org, code string) (wire.Segment, Verified, error) {
+	return decode(ctx, c, wire.SegmentKey(org, code), wire.DecodeSegment)
 }
 
 // Grant returns the grant of org's key of this epoch to member.
-func (c *Client) Grant(ctx context.Context, org string, member ed25519.PublicKey, epoch uint32) (ledger.Grant, Verified, error) {
-	return decode(ctx, c, ledger.GrantKey(org, member, epoch), ledger.DecodeGrant)
+func (c *Client) Grant(ctx context.Context, org string, member ed25519.PublicKey, epoch uint32) (wire.Grant, Verified, error) {
+	return decode(ctx, c, wire.GrantKey(org, member, epoch), wire.DecodeGrant)
 }
 
 func decode[T any](ctx context.Context, c *Client, key []byte, dec func([]byte) (T, error)) (T, Verified, error) {

@@ -18,8 +18,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
 	"ebill/app/service"
+	"ebill/app/wire"
 	"ebill/wallet"
 )
 
@@ -140,18 +140,18 @@ func (s *billsScreen) fetched(v *service.View, err error) {
 func (s *billsScreen) show(v *service.View) {
 	acct := s.u.desk.Account()
 	var actions []fyne.CanvasObject
-	cashier := acct.Role == ledger.RoleCashier && v.Record.Org == acct.Org
+	cashier := acct.Role == wire.RoleCashier && v.Record.Org == acct.Org
 	switch st := v.Record.Status; {
-	case cashier && st == ledger.StatusApproved:
+	case cashier && st == wire.StatusApproved:
 		actions = append(actions, s.issue)
-	case cashier && st == ledger.StatusRejected && v.Bill != nil && s.u.cashier != nil:
+	case cashier && st == wire.StatusRejected && v.Bill != nil && s.u.cashier != nil:
 		actions = append(actions, s.correct)
 	}
-	if (v.Record.Status == ledger.StatusIssued || v.Record.Status == ledger.StatusReversed) && v.Bill != nil {
+	if (v.Record.Status == wire.StatusIssued || v.Record.Status == wire.StatusReversed) && v.Bill != nil {
 		actions = append(actions, s.openPDF, s.savePDF)
 	}
 	objs := []fyne.CanvasObject{s.u.billView(v), container.NewHBox(actions...)}
-	if cashier && v.Record.Status == ledger.StatusIssued && v.Record.RedOf == "" {
+	if cashier && v.Record.Status == wire.StatusIssued && v.Record.RedOf == "" {
 		s.reason.SetText("")
 		objs = append(objs, container.NewBorder(nil, nil, nil, s.reverse, s.reason))
 	}
@@ -314,7 +314,7 @@ func itemRows(tr *localizer, items []bill.Item) [][]string {
 	return rows
 }
 
-func (u *UI) timelineRows(events []ledger.Event) [][]string {
+func (u *UI) timelineRows(events []wire.Event) [][]string {
 	rows := make([][]string, len(events))
 	for i, e := range events {
 		rows[i] = []string{strconv.FormatInt(e.Height, 10), e.Time.Local().Format("2006-01-02 15:04:05"),

@@ -10,8 +10,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
 	"ebill/app/service"
+	"ebill/app/wire"
 	"ebill/ui/hisdrop"
 )
 
@@ -19,8 +19,8 @@ import (
 const hisPoll = 2 * time.Second
 
 // statusFilters are the choices of the my-bills filter; 0 is every status.
-var statusFilters = []ledger.Status{0, ledger.StatusSubmitted, ledger.StatusApproved, ledger.StatusRejected,
-	ledger.StatusIssued, ledger.StatusReversed, ledger.StatusWithdrawn}
+var statusFilters = []wire.Status{0, wire.StatusSubmitted, wire.StatusApproved, wire.StatusRejected,
+	wire.StatusIssued, wire.StatusReversed, wire.StatusWithdrawn}
 
 // cashierScreen is the hospital cashier's window: the new-bill form and the bills of the org.
 type cashierScreen struct {

@@ -15,8 +15,8 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
 	"ebill/app/service"
+	"ebill/app/wire"
 )
 
 // TestFlow drives the desk as its users do, against the embedded demo node: create an
@@ -80,13 +80,13 @@ func flow(t *testing.T, language string) {
 	mine := u.cashier.mine
 	waitFor(t, good+" approved in my bills", func() bool {
 		i := find(mine.views, good)
-		return i >= 0 && mine.views[i].Record.Status == ledger.StatusApproved
+		return i >= 0 && mine.views[i].Record.Status == wire.StatusApproved
 	})
 	mine.list.Select(find(mine.views, good))
 	bills := u.bills
 	waitFor(t, "the detail of "+good, func() bool { return bills.current != nil && bills.current.Record.Serial == good })
 	test.Tap(bills.issue)
-	waitFor(t, "the issue", func() bool { return bills.current.Record.Status == ledger.StatusIssued })
+	waitFor(t, "the issue", func() bool { return bills.current.Record.Status == wire.StatusIssued })
 	v := bills.current
 	if v.Record.Number == "" || !shows(bills.detail, v.Record.Number) ||
 		!shows(bills.detail, tr.F("detail.verified", v.Verified.Height, v.Verified.SignedPercent)) {
@@ -126,7 +126,7 @@ func flow(t *testing.T, language string) {
 	typeIn(w, bills.reason, "患者退费")
 	test.Tap(bills.reverse)
 	waitFor(t, "the red bill", func() bool { return bills.current.Record.RedOf == v.ID })
-	if red := bills.current; red.Record.Status != ledger.StatusIssued || red.Record.Total != -v.Record.Total {
+	if red := bills.current; red.Record.Status != wire.StatusIssued || red.Record.Total != -v.Record.Total {
 		t.Errorf("red bill: status %v, total %s", red.Record.Status, red.Record.Total)
 	}
 
@@ -135,7 +135,7 @@ func flow(t *testing.T, language string) {
 	if bills.current.Bill == nil || !shows(bills.detail, tr.T("detail.correct")) {
 		t.Error("a rejected bill offers no correction")
 	}
-	if bills.current.Record.Status != ledger.StatusRejected || !shows(bills.detail, "金额有误") ||
+	if bills.current.Record.Status != wire.StatusRejected || !shows(bills.detail, "金额有误") ||
 		!shows(bills.detail, tr.T("status.rejected")) {
 		t.Errorf("rejected bill: status %v, screen %q", bills.current.Record.Status, texts(bills.detail))
 	}

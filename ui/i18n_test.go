@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
+	"ebill/app/wire"
 	"ebill/lightclient"
 )
 
@@ -52,13 +52,13 @@ func TestTranslations(t *testing.T) {
 	for _, p := range payerTypes {
 		need["payer."+string(p)] = true
 	}
-	for s := ledger.StatusSubmitted; s <= ledger.StatusReversed; s++ {
+	for s := wire.StatusSubmitted; s <= wire.StatusReversed; s++ {
 		need["status."+s.String()] = true
 	}
-	for e := ledger.EventSubmitted; e <= ledger.EventRedIssued; e++ {
+	for e := wire.EventSubmitted; e <= wire.EventRedIssued; e++ {
 		need["event."+e.String()] = true
 	}
-	for r := ledger.RoleAdmin; r <= ledger.RoleAuditor; r++ {
+	for r := wire.RoleAdmin; r <= wire.RoleAuditor; r++ {
 		need["role."+r.String()] = true
 	}
 	for s := range stageShare {

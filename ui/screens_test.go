@@ -11,9 +11,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
 	"ebill/app/node"
 	"ebill/app/service"
+	"ebill/app/wire"
 	"ebill/lightclient"
 )
 
@@ -90,17 +90,17 @@ func sampleView() *service.View {
 	b := bill.Sample(bill.Outpatient, node.DemoHospital, "W20261123093000000", 4, created)
 	b.Code, b.Number, b.CheckCode, b.IssuedAt = node.DemoBillCode, "0000000042", "3fa9c1", created.Add(3*time.Second)
 	actor := make([]byte, 32)
-	ev := func(typ ledger.EventType, h int64, sec int) ledger.Event {
-		return ledger.Event{Type: typ, Height: h, Time: created.Add(time.Duration(sec) * time.Second),
+	ev := func(typ wire.EventType, h int64, sec int) wire.Event {
+		return wire.Event{Type: typ, Height: h, Time: created.Add(time.Duration(sec) * time.Second),
 			TxHash: [32]byte{byte(h), 0xab, 0xcd}, Actor: actor}
 	}
 	return &service.View{
 		ID:   bill.ID(b.OrgCode, b.Serial),
 		Bill: b,
-		Record: ledger.Bill{Kind: b.Kind, Org: b.OrgCode, Serial: b.Serial, Code: b.Code, Total: b.Total,
-			Created: created, Status: ledger.StatusIssued, Number: b.Number, CheckCode: b.CheckCode,
-			IssuedAt: b.IssuedAt, Events: []ledger.Event{ev(ledger.EventSubmitted, 40, 0),
-				ev(ledger.EventApproved, 41, 1), ev(ledger.EventIssued, 42, 3)}},
+		Record: wire.BillRecord{Kind: b.Kind, Org: b.OrgCode, Serial: b.Serial, Code: b.Code, Total: b.Total,
+			Created: created, Status: wire.StatusIssued, Number: b.Number, CheckCode: b.CheckCode,
+			IssuedAt: b.IssuedAt, Events: []wire.Event{ev(wire.EventSubmitted, 40, 0),
+				ev(wire.EventApproved, 41, 1), ev(wire.EventIssued, 42, 3)}},
 		Verified: lightclient.Verified{Height: 43, SignedPercent: 100},
 	}
 }

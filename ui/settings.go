@@ -13,9 +13,9 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
-	"ebill/app/ledger"
 	"ebill/app/node"
 	"ebill/app/service"
+	"ebill/app/wire"
 	"ebill/wallet"
 )
 
@@ -70,13 +70,13 @@ func newSettingsScreen(u *UI) *settingsScreen {
 	}
 	if u.prefs.String(prefNetwork) == networkDemo {
 		other, key := node.DemoClerkName, "settings.demo.clerk"
-		if acct.Role == ledger.RoleFinance {
+		if acct.Role == wire.RoleFinance {
 			other, key = node.DemoCashierName, "settings.demo.cashier"
 		}
 		s.switchRole = widget.NewButton(tr.T(key), func() { u.actAs(other) })
 		objs = append(objs, container.NewHBox(s.switchRole))
 	}
-	if acct.Role == ledger.RoleFinance {
+	if acct.Role == wire.RoleFinance {
 		auto := widget.NewCheck(tr.T("settings.auto"), func(on bool) {
 			u.prefs.SetBool(prefAuto, on)
 			u.setAutoReview(on)

@@ -18,9 +18,9 @@ import (
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
-	"ebill/app/ledger"
 	"ebill/app/node"
 	"ebill/app/service"
+	"ebill/app/wire"
 	_ "ebill/ui/syslocale" // before Fyne reads the locale
 	"ebill/wallet"
 )
@@ -258,10 +258,10 @@ func (u *UI) showWork() {
 	u.cashier, u.finance = nil, nil
 	var first *container.TabItem
 	switch acct.Role {
-	case ledger.RoleCashier:
+	case wire.RoleCashier:
 		u.cashier = newCashierScreen(u)
 		first = container.NewTabItem(u.tr.T("tab.cashier"), u.cashier.content)
-	case ledger.RoleFinance:
+	case wire.RoleFinance:
 		u.finance = newFinanceScreen(u)
 		first = container.NewTabItem(u.tr.T("tab.finance"), u.finance.content)
 	}
@@ -348,7 +348,7 @@ func (u *UI) setAutoReview(on bool) {
 		u.stopAuto()
 		u.stopAuto = nil
 	}
-	if !on || u.desk.Account().Role != ledger.RoleFinance {
+	if !on || u.desk.Account().Role != wire.RoleFinance {
 		return
 	}
 	ctx, stop := context.WithCancel(u.ctx)

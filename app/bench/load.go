@@ -15,9 +15,9 @@ import (
 	"github.com/cometbft/cometbft/types"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
 	"ebill/app/node"
 	"ebill/app/node/nodetest"
+	"ebill/app/wire"
 	"ebill/lightclient"
 )
 
@@ -25,7 +25,7 @@ import (
 // they can be approved, issued and read back once committed.
 type job struct {
 	tx     []byte
-	submit *ledger.SubmitBill
+	submit *wire.SubmitBill
 }
 
 // issuing is what the bill life cycle after submission needs: the bureau's clerk, the
@@ -108,7 +108,7 @@ func (l *load) send(ctx context.Context, c broadcaster, tx []byte, f *inflight) 
 			l.open.Add(-1)
 		}
 		if err == nil {
-			err = fmt.Errorf("code %d (%s): %s", res.Code, ledger.Code(res.Code), res.Log)
+			err = fmt.Errorf("code %d (%s): %s", res.Code, wire.Code(res.Code), res.Log)
 		}
 		l.lastErr.Store(err.Error())
 		return fmt.Errorf("broadcast: %w", err)
@@ -207,7 +207,7 @@ func (l *load) commit(ctx context.Context, c broadcaster, tx []byte) (int64, err
 		return 0, ctx.Err()
 	case o := <-ch:
 		if o.code != 0 {
-			return o.h, fmt.Errorf("refused in block %d: code %d (%s)", o.h, o.code, ledger.Code(o.code))
+			return o.h, fmt.Errorf("refused in block %d: code %d (%s)", o.h, o.code, wire.Code(o.code))
 		}
 		return o.h, nil
 	}
@@ -215,7 +215,7 @@ func (l *load) commit(ctx context.Context, c broadcaster, tx []byte) (int64, err
 
 // lifecycle takes a committed submission through approval and issue, then reads the issued
 // bill through the light node: the submit→verified-issued latency.
-func (l *load) lifecycle(ctx context.Context, c broadcaster, s *ledger.SubmitBill, sent time.Time) {
+func (l *load) lifecycle(ctx context.Context, c broadcaster, s *wire.SubmitBill, sent time.Time) {
 	defer l.running.Add(-1)
 	err := func() error {
 		tx, err := l.issue.clerk.Tx(nodetest.Approve(l.issue.clerk.ID, s, 1))
@@ -225,7 +225,7 @@ func (l *load) lifecycle(ctx context.Context, c broadcaster, s *ledger.SubmitBil
 		if _, err := l.commit(ctx, c, tx); err != nil {
 			return fmt.Errorf("approve: %w", err)
 		}
-		if tx, err = l.issue.cashier.Tx(&ledger.Issue{ID: bill.ID(s.Org, s.Serial)}); err != nil {
+		if tx, err = l.issue.cashier.Tx(&wire.Issue{ID: bill.ID(s.Org, s.Serial)}); err != nil {
 			return err
 		}
 		h, err := l.commit(ctx, c, tx)
@@ -239,7 +239,7 @@ func (l *load) lifecycle(ctx context.Context, c broadcaster, s *ledger.SubmitBil
 		if err != nil {
 			return fmt.Errorf("verified read: %w", err)
 		}
-		if b.Status != ledger.StatusIssued || b.Number == "" {
+		if b.Status != wire.StatusIssued || b.Number == "" {
 			return fmt.Errorf("verified read: bill %s is %v without a number", bill.ID(s.Org, s.Serial), b.Status)
 		}
 		return nil

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/cosmos/iavl"
 
 	"ebill/app/store"
+	"ebill/app/wire"
 )
 
 // AppVersion is reported in Info; it changes when the state machine's rules change.
@@ -26,10 +28,10 @@ const AppVersion = 1
 type Metrics interface {
 	// TxResult is called once per transaction of a block with its message type (0 when it
 	// did not decode) and result code.
-	TxResult(msg MsgType, code Code)
+	TxResult(msg wire.MsgType, code wire.Code)
 	// BillEvent is called once per bill transition: EventSubmitted, EventIssued,
 	// EventRejected and so on.
-	BillEvent(t EventType)
+	BillEvent(t wire.EventType)
 }
 
 // Options configure an App. The zero value is usable.
@@ -116,7 +118,7 @@ func New(dir string, opts Options) (*App, error) {
 			db.Close()
 			return nil, fmt.Errorf("load ledger version %d: %w", version, err)
 		}
-		id, err := imm.Get(ChainKey)
+		id, err := imm.Get(wire.ChainKey)
 		if err != nil {
 			db.Close()
 			return nil, fmt.Errorf("read chain id: %w", err)
@@ -139,8 +141,8 @@ func (a *App) Close() error {
 
 type nopMetrics struct{}
 
-func (nopMetrics) TxResult(MsgType, Code) {}
-func (nopMetrics) BillEvent(EventType)    {}
+func (nopMetrics) TxResult(wire.MsgType, wire.Code) {}
+func (nopMetrics) BillEvent(wire.EventType)         {}
 
 // view returns the chain id and the latest committed version; cmu must be held.
 func (a *App) view() (string, getter, int64) {
@@ -184,7 +186,7 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 	if _, err := g.apply(block, req.ChainId); err != nil {
 		return nil, err
 	}
-	block.set(ChainKey, []byte(req.ChainId))
+	block.set(wire.ChainKey, []byte(req.ChainId))
 	if req.InitialHeight > 1 {
 		a.tree.SetInitialVersion(uint64(req.InitialHeight))
 	}
@@ -220,7 +222,7 @@ func (a *App) flush(block *overlay) error {
 // signer's spent sequence when it succeeds; only the spent sequence when an authenticated
 // signer's message is refused (so the refused tx cannot be replayed); nothing otherwise.
 // An error that is not a *Refusal is a storage failure.
-func execute(base getter, chainID string, height int64, now time.Time, tx *Tx, sigOK bool) (*exec, error) {
+func execute(base getter, chainID string, height int64, now time.Time, tx *wire.Tx, sigOK bool) (*exec, error) {
 	x := &exec{st: newOverlay(base), chainID: chainID, height: height, time: now, hash: tx.Hash}
 	if err := x.authenticate(tx, sigOK); err != nil {
 		return x, err
@@ -242,21 +244,21 @@ func execute(base getter, chainID string, height int64, now time.Time, tx *Tx, s
 
 // authenticate checks the chain, the signatures (sigOK), the signer's account and the
 // freshness of the sequence, and makes x.signer the account with the sequence spent.
-func (x *exec) authenticate(tx *Tx, sigOK bool) error {
+func (x *exec) authenticate(tx *wire.Tx, sigOK bool) error {
 	if tx.ChainID != x.chainID {
-		return refuse(CodeWrongChain, "transaction for chain %q, this is %q", tx.ChainID, x.chainID)
+		return wire.Refuse(wire.CodeWrongChain, "transaction for chain %q, this is %q", tx.ChainID, x.chainID)
 	}
 	if !sigOK {
-		return refuse(CodeBadSignature, "signature of signer %s does not verify", short(tx.Signer))
+		return wire.Refuse(wire.CodeBadSignature, "signature of signer %s does not verify", short(tx.Signer))
 	}
-	acct, ok, err := load(x, AccountKey(tx.Signer), DecodeAccount)
+	acct, ok, err := load(x, wire.AccountKey(tx.Signer), wire.DecodeAccount)
 	switch {
 	case err != nil:
 		return err
 	case !ok:
-		return refuse(CodeUnknownSigner, "signer %x has no account", tx.Signer)
+		return wire.Refuse(wire.CodeUnknownSigner, "signer %x has no account", tx.Signer)
 	case !seqFresh(&acct, tx.Seq):
-		return refuse(CodeReplay, "sequence %d of signer %s (%s) is used or too old; highest is %d", tx.Seq, short(acct.Pub), acct.Name, acct.Seq)
+		return wire.Refuse(wire.CodeReplay, "sequence %d of signer %s (%s) is used or too old; highest is %d", tx.Seq, short(acct.Pub), acct.Name, acct.Seq)
 	}
 	useSeq(&acct, tx.Seq)
 	x.signer = acct
@@ -270,7 +272,7 @@ func (x *exec) authenticate(tx *Tx, sigOK bool) error {
 // has spent can never succeed and leaves the mempool; everything else FinalizeBlock
 // decides, so the mempool is not re-executed on every block.
 func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
-	tx, err := DecodeTx(req.Tx)
+	tx, err := wire.DecodeTx(req.Tx)
 	if err != nil {
 		return checkResponse(nil, err), nil
 	}
@@ -288,18 +290,18 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	} else {
 		x, err = execute(committed, chainID, height+1, time.Time{}, tx, sigOK)
 	}
-	code, ok := CodeOf(err)
+	code, ok := wire.CodeOf(err)
 	switch {
 	case !ok:
 		return nil, err
 	case req.Type == abci.CHECK_TX_TYPE_RECHECK:
-		if code != CodeOK {
+		if code != wire.CodeOK {
 			a.pending.release(tx.Hash) // the mempool drops it
 		}
-	case code == CodeOK || code.transient():
+	case code == wire.CodeOK || code.Transient():
 		err = nil
 		if !a.pending.admit(tx, height) {
-			err = refuse(CodeMempoolQuota, "signer %s has %d transactions waiting in this node's mempool", short(tx.Signer), a.pending.quota)
+			err = wire.Refuse(wire.CodeMempoolQuota, "signer %s has %d transactions waiting in this node's mempool", short(tx.Signer), a.pending.quota)
 		}
 	}
 	return checkResponse(x, err), nil
@@ -311,28 +313,28 @@ func checkResponse(x *exec, err error) *abci.CheckTxResponse {
 }
 
 // outcome turns an execution into a result code, log and data.
-func outcome(x *exec, err error) (Code, string, []byte) {
+func outcome(x *exec, err error) (wire.Code, string, []byte) {
 	var data []byte
 	if x != nil && x.result.BillID != "" {
-		data = x.result.encode()
+		data = x.result.Encode()
 	}
-	var r *Refusal
+	var r *wire.Refusal
 	if errors.As(err, &r) {
 		return r.Code, r.Error(), data
 	}
-	return CodeOK, "", data
+	return wire.CodeOK, "", data
 }
 
 // decodeBlock decodes a block's transactions and verifies the signatures this node has not
 // verified before, in one batch over the cores.
-func (a *App) decodeBlock(raw [][]byte) ([]*Tx, []error, []bool) {
-	txs := make([]*Tx, len(raw))
+func (a *App) decodeBlock(raw [][]byte) ([]*wire.Tx, []error, []bool) {
+	txs := make([]*wire.Tx, len(raw))
 	errs := make([]error, len(raw))
 	sigOK := make([]bool, len(raw))
-	var todo []*Tx
+	var todo []*wire.Tx
 	var at []int
 	for i, b := range raw {
-		txs[i], errs[i] = DecodeTx(b)
+		txs[i], errs[i] = wire.DecodeTx(b)
 		switch {
 		case errs[i] != nil:
 		case a.seen.has(txs[i].Hash):
@@ -362,7 +364,7 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 		if errs[i] != nil || !sigOK[i] {
 			continue
 		}
-		n := int64(1 + uvarintLen(uint64(len(tx))) + len(tx))
+		n := int64(1 + len(binary.AppendUvarint(nil, uint64(len(tx)))) + len(tx))
 		if size+n > req.MaxTxBytes {
 			break
 		}
@@ -410,7 +412,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		err := errs[i]
 		if err == nil {
 			x, err = execute(block, chainID, req.Height, req.Time, tx, sigOK[i])
-			if _, ok := CodeOf(err); !ok {
+			if _, ok := wire.CodeOf(err); !ok {
 				return nil, fmt.Errorf("finalize block %d tx %d: %w", req.Height, i, err)
 			}
 			x.st.mergeInto(block)
@@ -418,7 +420,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		code, why, data := outcome(x, err)
 		res := &abci.ExecTxResult{Code: uint32(code), Log: why, Data: data, GasWanted: 1}
 		results[i] = res
-		var msgType MsgType
+		var msgType wire.MsgType
 		if tx != nil {
 			msgType = tx.Msg.Type()
 		}
@@ -443,7 +445,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 // ebill.signer, ebill.seq and, for bill messages, ebill.bill and what the ledger assigned.
 // Only the bill ids are indexed (tx_search "ebill.bill='…'"): every indexed attribute
 // costs the node's tx indexer a write per transaction.
-func txEvent(tx *Tx, x *exec) abci.Event {
+func txEvent(tx *wire.Tx, x *exec) abci.Event {
 	ev := abci.Event{Type: "ebill"}
 	add := func(k, v string, index bool) {
 		if v != "" {
@@ -462,7 +464,7 @@ func txEvent(tx *Tx, x *exec) abci.Event {
 	return ev
 }
 
-func statusOrEmpty(s Status) string {
+func statusOrEmpty(s wire.Status) string {
 	if s == 0 {
 		return ""
 	}

@@ -3,6 +3,8 @@ package ledger
 import (
 	"fmt"
 	"slices"
+
+	"ebill/app/wire"
 )
 
 // authority says which roles may send each message. It is the one place this is decided:
@@ -11,23 +13,23 @@ import (
 // role may do to which org's records (its own bills, its bureau's hospitals, codes bound to
 // its bureau) is checked by the message's handler. docs/SECURITY.md has the table with the
 // org rules; the org-admin role of issue 16 takes grant and rotate from finance and cashier.
-var authority = [...][]Role{
-	MsgRegisterOrg:     {RoleAdmin},
-	MsgRegisterAccount: {RoleAdmin},
-	MsgBindCode:        {RoleAdmin},
-	MsgGrantOrgKey:     {RoleFinance, RoleCashier},
-	MsgRotateOrgKey:    {RoleFinance, RoleCashier},
-	MsgAllocateSegment: {RoleFinance},
-	MsgSubmitBill:      {RoleCashier},
-	MsgWithdraw:        {RoleCashier},
-	MsgIssue:           {RoleCashier},
-	MsgReverse:         {RoleCashier},
-	MsgApprove:         {RoleFinance},
-	MsgReject:          {RoleFinance},
+var authority = [...][]wire.Role{
+	wire.MsgRegisterOrg:     {wire.RoleAdmin},
+	wire.MsgRegisterAccount: {wire.RoleAdmin},
+	wire.MsgBindCode:        {wire.RoleAdmin},
+	wire.MsgGrantOrgKey:     {wire.RoleFinance, wire.RoleCashier},
+	wire.MsgRotateOrgKey:    {wire.RoleFinance, wire.RoleCashier},
+	wire.MsgAllocateSegment: {wire.RoleFinance},
+	wire.MsgSubmitBill:      {wire.RoleCashier},
+	wire.MsgWithdraw:        {wire.RoleCashier},
+	wire.MsgIssue:           {wire.RoleCashier},
+	wire.MsgReverse:         {wire.RoleCashier},
+	wire.MsgApprove:         {wire.RoleFinance},
+	wire.MsgReject:          {wire.RoleFinance},
 }
 
 // Authority lists the roles that may send messages of type t; none for an unknown type.
-func Authority(t MsgType) []Role {
+func Authority(t wire.MsgType) []wire.Role {
 	if int(t) < len(authority) {
 		return slices.Clone(authority[t])
 	}
@@ -35,9 +37,9 @@ func Authority(t MsgType) []Role {
 }
 
 // mayRole refuses a signer whose role may not send t.
-func mayRole(a *Account, t MsgType) error {
+func mayRole(a *wire.Account, t wire.MsgType) error {
 	if int(t) < len(authority) && slices.Contains(authority[t], a.Role) {
 		return nil
 	}
-	return refuse(CodeWrongRole, "signer %s (%s) is %s; %s needs %v", short(a.Pub), a.Name, a.Role, t, fmt.Sprint(Authority(t)))
+	return wire.Refuse(wire.CodeWrongRole, "signer %s (%s) is %s; %s needs %v", short(a.Pub), a.Name, a.Role, t, fmt.Sprint(Authority(t)))
 }

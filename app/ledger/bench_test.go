@@ -16,6 +16,7 @@ import (
 
 	"ebill/app/bill"
 	"ebill/app/ledger"
+	"ebill/app/wire"
 )
 
 // Benchmarks of the state machine alone: bills with 2 KiB payloads committed through
@@ -47,8 +48,8 @@ func benchBills(b *testing.B, lifecycle bool) {
 	}
 	cashiers, orgs := n.cashiers, n.hospitals
 	fourth := newActor("cashier H32010004")
-	g.Orgs = append(g.Orgs, ledger.GenesisOrg{ID: "H32010004", Name: "第四医院", Kind: ledger.OrgHospital, Bureau: bureau, EncKey: ledger.HexBytes("k")})
-	g.Accounts = append(g.Accounts, ledger.GenesisAccount{Pub: ledger.HexBytes(fourth.PublicKey()), EncKey: ledger.HexBytes("e"), Name: "收费四", Role: ledger.RoleCashier, Org: "H32010004"})
+	g.Orgs = append(g.Orgs, ledger.GenesisOrg{ID: "H32010004", Name: "第四医院", Kind: wire.OrgHospital, Bureau: bureau, EncKey: ledger.HexBytes("k")})
+	g.Accounts = append(g.Accounts, ledger.GenesisAccount{Pub: ledger.HexBytes(fourth.PublicKey()), EncKey: ledger.HexBytes("e"), Name: "收费四", Role: wire.RoleCashier, Org: "H32010004"})
 	g.Segments = append(g.Segments, ledger.GenesisSegment{Org: "H32010004", Code: "32060126", Start: 30_000_001, End: 40_000_000})
 	cashiers, orgs = append(cashiers, fourth), append(orgs, "H32010004")
 	clerks := []*actor{n.clerk, n.clerk2}
@@ -62,7 +63,7 @@ func benchBills(b *testing.B, lifecycle bool) {
 	var blocks [][][]byte
 	for lo := 0; lo < b.N; lo += benchBlock {
 		hi := min(lo+benchBlock, b.N)
-		var subs []*ledger.SubmitBill
+		var subs []*wire.SubmitBill
 		var submit, approve, issue [][]byte
 		for i := lo; i < hi; i++ {
 			h := i % len(cashiers)
@@ -78,7 +79,7 @@ func benchBills(b *testing.B, lifecycle bool) {
 			k := clerks[i%len(clerks)]
 			approve = append(approve, k.tx(b, k.approval(m, 1)))
 			h := (lo + i) % len(cashiers)
-			issue = append(issue, cashiers[h].tx(b, &ledger.Issue{ID: bill.ID(m.Org, m.Serial)}))
+			issue = append(issue, cashiers[h].tx(b, &wire.Issue{ID: bill.ID(m.Org, m.Serial)}))
 		}
 		blocks = append(blocks, approve, issue)
 	}
@@ -150,7 +151,7 @@ func BenchmarkProvenQuery(b *testing.B) {
 	var proofBytes int
 	i := 0
 	for b.Loop() {
-		res, err := c.app.Query(ctx, &abci.QueryRequest{Path: ledger.QueryKey, Data: ledger.BillKey(ids[i*7919%len(ids)]), Height: c.height - 1, Prove: true})
+		res, err := c.app.Query(ctx, &abci.QueryRequest{Path: wire.QueryKey, Data: wire.BillKey(ids[i*7919%len(ids)]), Height: c.height - 1, Prove: true})
 		if err != nil || res.Code != 0 || res.Value == nil {
 			b.Fatalf("query: %d %s %v", res.GetCode(), res.GetLog(), err)
 		}

@@ -7,7 +7,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
-	"ebill/app/ledger"
+	"ebill/app/wire"
 )
 
 // TestReadersDuringBlocks runs CheckTx and proven queries on other goroutines while blocks
@@ -19,7 +19,7 @@ func TestReadersDuringBlocks(t *testing.T) {
 	h, org := n.cashiers[0], n.hospitals[0]
 	first := h.submission(org, "first", 1, 256)
 	c.ok(h.tx(t, first))
-	key := ledger.BillKey(first.ID())
+	key := wire.BillKey(first.ID())
 
 	var blocks [][][]byte
 	var probes [][]byte
@@ -42,7 +42,7 @@ func TestReadersDuringBlocks(t *testing.T) {
 			default:
 			}
 			res, err := c.app.CheckTx(ctx, &abci.CheckTxRequest{Tx: probes[i%len(probes)]})
-			if err != nil || (res.Code != 0 && ledger.Code(res.Code) != ledger.CodeReplay) {
+			if err != nil || (res.Code != 0 && wire.Code(res.Code) != wire.CodeReplay) {
 				t.Errorf("CheckTx during blocks: %d %s %v", res.GetCode(), res.GetLog(), err)
 				return
 			}
@@ -55,7 +55,7 @@ func TestReadersDuringBlocks(t *testing.T) {
 				return
 			default:
 			}
-			res, err := c.app.Query(ctx, &abci.QueryRequest{Path: ledger.QueryKey, Data: key, Prove: true})
+			res, err := c.app.Query(ctx, &abci.QueryRequest{Path: wire.QueryKey, Data: key, Prove: true})
 			if err != nil || res.Code != 0 || res.Value == nil || len(res.ProofOps.GetOps()) != 1 {
 				t.Errorf("Query during blocks: %d %s %v", res.GetCode(), res.GetLog(), err)
 				return

@@ -11,32 +11,21 @@
 // version is kept, so a killed node replays from Info's height and proofs can be had at
 // any height.
 //
-// # Sending transactions
+// # Transactions and state
 //
-// NewTx signs one message (RegisterOrg, RegisterAccount, GrantOrgKey, RotateOrgKey,
-// AllocateSegment, SubmitBill, Withdraw, Approve, Reject, Issue, Reverse) for a chain with
-// the signer's next sequence number. Sequences need not arrive in order: any unused number
-// above the highest seen, or up to 127 below it, is accepted once, so several desks of one
-// cashier can submit at the same time.
+// The messages, transactions, records, store keys and result codes are package
+// app/wire, which clients import instead of this package.
 //
 // A bill goes submitted → approved → issued → reversed, with rejected and withdrawn as
 // side exits from which the cashier may resubmit the same serial as a new revision. Its id
 // is bill.ID(org, serial). The ledger never opens the encrypted payload; it checks the
 // cashier's signature over bill.IdentityDigest and the bureau clerk's countersignature,
 // and at issue assigns the next number of the org's segment and the check code
-// bill.CheckCode(chain id, code, number, commitment). Every transition appends an Event
-// (height, tx hash, block time, actor) to the bill; nothing is ever deleted.
+// bill.CheckCode(chain id, code, number, commitment). Every transition appends a
+// wire.Event (height, tx hash, block time, actor) to the bill; nothing is ever deleted.
 //
-// Every refusal has its own Code with a log line saying why; ExecTxResult.Data of a bill
-// transaction (and of a duplicate submission) decodes with DecodeResult, and an "ebill"
-// event carries the bill id for clients waiting on their transaction.
-//
-// # Reading state
-//
-// Query path QueryKey with a store key (BillKey, NumberKey, PayloadKey, AccountKey, OrgKey,
-// GrantKey, SegmentKey), an explicit height H and Prove returns the value (or none), the
-// key and H echoed, and one ics23 proof op against the app hash in header H+1. Decode the
-// value with DecodeBill, DecodeAccount, DecodeOrg, DecodeGrant or DecodeSegment; a
-// NumberKey's value is the bill id, a PayloadKey's the sealed envelope. QueryQueue and
-// QueryBills page through a bureau's review queue and an org's bills without proofs.
+// Every refusal has its own wire.Code with a log line saying why; ExecTxResult.Data of a
+// bill transaction (and of a duplicate submission) decodes with wire.DecodeResult, and an
+// "ebill" event carries the bill id for clients waiting on their transaction. Query
+// answers wire.QueryKey with proofs and the wire.QueryQueue and wire.QueryBills lists.
 package ledger

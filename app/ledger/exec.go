@@ -1,12 +1,14 @@
 package ledger
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
 	"time"
 
 	"ebill/app/bill"
+	"ebill/app/wire"
 )
 
 // exec runs one message against a store overlay. Handlers return a *Refusal for a bad
@@ -18,9 +20,9 @@ type exec struct {
 	height  int64
 	time    time.Time
 	hash    [32]byte // of the transaction; zero in genesis
-	signer  Account
-	result  Result
-	events  []EventType // bill timeline events appended, for metrics
+	signer  wire.Account
+	result  wire.Result
+	events  []wire.EventType // bill timeline events appended, for metrics
 	// genesis is set while the genesis document is applied: its messages come from the
 	// founding orgs, not from a signer with a role, and no org key is held by the admin
 	// who stands in for them.
@@ -44,18 +46,22 @@ func load[T any](x *exec, key []byte, decode func([]byte) (T, error)) (v T, ok b
 func mustLoad[T any](x *exec, what string, id string, key []byte, decode func([]byte) (T, error)) (T, error) {
 	v, ok, err := load(x, key, decode)
 	if err == nil && !ok {
-		err = refuse(CodeNotFound, "%s %q does not exist", what, id)
+		err = wire.Refuse(wire.CodeNotFound, "%s %q does not exist", what, id)
 	}
 	return v, err
 }
 
-func (x *exec) org(id string) (Org, error) { return mustLoad(x, "org", id, OrgKey(id), DecodeOrg) }
+func (x *exec) org(id string) (wire.Org, error) {
+	return mustLoad(x, "org", id, wire.OrgKey(id), wire.DecodeOrg)
+}
 
-func (x *exec) bill(id string) (Bill, error) { return mustLoad(x, "bill", id, BillKey(id), DecodeBill) }
+func (x *exec) bill(id string) (wire.BillRecord, error) {
+	return mustLoad(x, "bill", id, wire.BillKey(id), wire.DecodeBillRecord)
+}
 
-func (x *exec) putOrg(o *Org)         { x.st.set(OrgKey(o.ID), o.encode()) }
-func (x *exec) putAccount(a *Account) { x.st.set(AccountKey(a.Pub), a.encode()) }
-func (x *exec) putBill(b *Bill)       { x.st.set(BillKey(b.ID), b.encode()) }
+func (x *exec) putOrg(o *wire.Org)         { x.st.set(wire.OrgKey(o.ID), o.Encode()) }
+func (x *exec) putAccount(a *wire.Account) { x.st.set(wire.AccountKey(a.Pub), a.Encode()) }
+func (x *exec) putBill(b *wire.BillRecord) { x.st.set(wire.BillKey(b.ID), b.Encode()) }
 
 func short(pub ed25519.PublicKey) string {
 	if len(pub) < 4 {
@@ -68,78 +74,78 @@ func (x *exec) requireOrg(org, what string) error {
 	if x.signer.Org == org {
 		return nil
 	}
-	return refuse(CodeWrongOrg, "signer %s belongs to %q, not %q, %s", short(x.signer.Pub), x.signer.Org, org, what)
+	return wire.Refuse(wire.CodeWrongOrg, "signer %s belongs to %q, not %q, %s", short(x.signer.Pub), x.signer.Org, org, what)
 }
 
 // apply dispatches a message. The caller has authenticated the signer.
-func (x *exec) apply(m Msg) error {
+func (x *exec) apply(m wire.Msg) error {
 	switch m := m.(type) {
-	case *RegisterOrg:
+	case *wire.RegisterOrg:
 		return x.registerOrg(m)
-	case *RegisterAccount:
+	case *wire.RegisterAccount:
 		return x.registerAccount(m)
-	case *GrantOrgKey:
+	case *wire.GrantOrgKey:
 		return x.grantOrgKey(m)
-	case *RotateOrgKey:
+	case *wire.RotateOrgKey:
 		return x.rotateOrgKey(m)
-	case *BindCode:
+	case *wire.BindCode:
 		return x.bindCode(m)
-	case *AllocateSegment:
+	case *wire.AllocateSegment:
 		return x.allocateSegment(m)
-	case *SubmitBill:
+	case *wire.SubmitBill:
 		return x.submit(m)
-	case *Withdraw:
+	case *wire.Withdraw:
 		return x.withdraw(m)
-	case *Approve:
+	case *wire.Approve:
 		return x.approve(m)
-	case *Reject:
+	case *wire.Reject:
 		return x.reject(m)
-	case *Issue:
+	case *wire.Issue:
 		return x.issue(m)
-	case *Reverse:
+	case *wire.Reverse:
 		return x.reverse(m)
 	}
-	return refuse(CodeMalformed, "message type %T", m)
+	return wire.Refuse(wire.CodeMalformed, "message type %T", m)
 }
 
-func (x *exec) registerOrg(m *RegisterOrg) error {
-	if _, ok, err := load(x, OrgKey(m.ID), DecodeOrg); err != nil || ok {
-		return firstErr(err, refuse(CodeExists, "org %q is already registered", m.ID))
+func (x *exec) registerOrg(m *wire.RegisterOrg) error {
+	if _, ok, err := load(x, wire.OrgKey(m.ID), wire.DecodeOrg); err != nil || ok {
+		return cmp.Or(err, wire.Refuse(wire.CodeExists, "org %q is already registered", m.ID))
 	}
-	if m.Kind == OrgHospital {
+	if m.Kind == wire.OrgHospital {
 		b, err := x.org(m.Bureau)
 		if err != nil {
 			return err
 		}
-		if b.Kind != OrgBureau {
-			return refuse(CodeInvalid, "bureau %q of hospital %q is a %s", m.Bureau, m.ID, b.Kind)
+		if b.Kind != wire.OrgBureau {
+			return wire.Refuse(wire.CodeInvalid, "bureau %q of hospital %q is a %s", m.Bureau, m.ID, b.Kind)
 		}
 	}
-	x.putOrg(&Org{ID: m.ID, Name: m.Name, Kind: m.Kind, CreditCode: m.CreditCode, Bureau: m.Bureau,
+	x.putOrg(&wire.Org{ID: m.ID, Name: m.Name, Kind: m.Kind, CreditCode: m.CreditCode, Bureau: m.Bureau,
 		EncKey: m.EncKey, KeyEpoch: 1, NextEpoch: 1})
-	e := OrgEpoch{Org: m.ID, Epoch: 1, EncKey: m.EncKey, Complete: true, Height: x.height}
-	x.st.set(EpochKey(m.ID, 1), e.encode())
+	e := wire.OrgEpoch{Org: m.ID, Epoch: 1, EncKey: m.EncKey, Complete: true, Height: x.height}
+	x.st.set(wire.EpochKey(m.ID, 1), e.Encode())
 	return nil
 }
 
-func (x *exec) registerAccount(m *RegisterAccount) error {
-	if m.Role == RoleAdmin {
-		return refuse(CodeInvalid, "account %s: the network has one admin, from its genesis", short(m.Pub))
+func (x *exec) registerAccount(m *wire.RegisterAccount) error {
+	if m.Role == wire.RoleAdmin {
+		return wire.Refuse(wire.CodeInvalid, "account %s: the network has one admin, from its genesis", short(m.Pub))
 	}
 	o, err := x.org(m.Org)
 	if err != nil {
 		return err
 	}
 	if want := orgKindOf(m.Role); want != 0 && o.Kind != want {
-		return refuse(CodeInvalid, "a %s belongs to a %s, and %q is a %s", m.Role, want, m.Org, o.Kind)
+		return wire.Refuse(wire.CodeInvalid, "a %s belongs to a %s, and %q is a %s", m.Role, want, m.Org, o.Kind)
 	}
 	// An account is written once: an admin who could rewrite keys, role or org in place
 	// could take over a member's identity and history.
-	if a, ok, err := load(x, AccountKey(m.Pub), DecodeAccount); err != nil || ok {
-		return firstErr(err, refuse(CodeExists, "account %s is registered as %s (%s) of %q", short(m.Pub), a.Name, a.Role, a.Org))
+	if a, ok, err := load(x, wire.AccountKey(m.Pub), wire.DecodeAccount); err != nil || ok {
+		return cmp.Or(err, wire.Refuse(wire.CodeExists, "account %s is registered as %s (%s) of %q", short(m.Pub), a.Name, a.Role, a.Org))
 	}
-	x.putAccount(&Account{Pub: m.Pub, EncKey: m.EncKey, Name: m.Name, Role: m.Role, Org: m.Org})
-	if readsBills(m.Role) {
+	x.putAccount(&wire.Account{Pub: m.Pub, EncKey: m.EncKey, Name: m.Name, Role: m.Role, Org: m.Org})
+	if wire.ReadsBills(m.Role) {
 		o.Members++
 		x.putOrg(&o)
 	}
@@ -147,138 +153,138 @@ func (x *exec) registerAccount(m *RegisterAccount) error {
 }
 
 // orgKindOf is the kind of org a role works at; 0 for roles found at either.
-func orgKindOf(r Role) OrgKind {
+func orgKindOf(r wire.Role) wire.OrgKind {
 	switch r {
-	case RoleFinance:
-		return OrgBureau
-	case RoleCashier:
-		return OrgHospital
+	case wire.RoleFinance:
+		return wire.OrgBureau
+	case wire.RoleCashier:
+		return wire.OrgHospital
 	}
 	return 0
 }
 
-func (x *exec) allocateSegment(m *AllocateSegment) error {
+func (x *exec) allocateSegment(m *wire.AllocateSegment) error {
 	o, err := x.org(m.Org)
 	if err != nil {
 		return err
 	}
-	if o.Kind != OrgHospital {
-		return refuse(CodeInvalid, "org %q is a %s; segments are for hospitals", m.Org, o.Kind)
+	if o.Kind != wire.OrgHospital {
+		return wire.Refuse(wire.CodeInvalid, "org %q is a %s; segments are for hospitals", m.Org, o.Kind)
 	}
 	if !x.genesis {
 		if err := x.requireOrg(o.Bureau, "the bureau of "+m.Org); err != nil {
 			return err
 		}
 	}
-	c, err := mustLoad(x, "bill code", m.Code, CodeKey(m.Code), DecodeCode)
+	c, err := mustLoad(x, "bill code", m.Code, wire.CodeKey(m.Code), wire.DecodeCode)
 	if err != nil {
 		return err
 	}
 	if c.Bureau != o.Bureau {
-		return refuse(CodeWrongOrg, "bill code %s is bound to bureau %q, not to %q, the bureau of %q", m.Code, c.Bureau, o.Bureau, m.Org)
+		return wire.Refuse(wire.CodeWrongOrg, "bill code %s is bound to bureau %q, not to %q, the bureau of %q", m.Code, c.Bureau, o.Bureau, m.Org)
 	}
 	if m.Start <= c.High {
-		return refuse(CodeSegmentOverlap, "numbers of code %s are allocated up to %d; segment %d..%d must start above", m.Code, c.High, m.Start, m.End)
+		return wire.Refuse(wire.CodeSegmentOverlap, "numbers of code %s are allocated up to %d; segment %d..%d must start above", m.Code, c.High, m.Start, m.End)
 	}
-	s := Segment{Org: m.Org, Code: m.Code, Start: m.Start, End: m.End, Next: m.Start}
-	x.st.set(SegmentKey(m.Org, m.Code), s.encode())
+	s := wire.Segment{Org: m.Org, Code: m.Code, Start: m.Start, End: m.End, Next: m.Start}
+	x.st.set(wire.SegmentKey(m.Org, m.Code), s.Encode())
 	c.High = m.End
-	x.st.set(CodeKey(m.Code), c.encode())
+	x.st.set(wire.CodeKey(m.Code), c.Encode())
 	return nil
 }
 
 // record appends a timeline event to b.
-func (x *exec) record(b *Bill, t EventType, note string) {
-	b.Events = append(b.Events, Event{Type: t, Height: x.height, TxHash: x.hash, Time: x.time, Actor: x.signer.Pub, Note: note})
+func (x *exec) record(b *wire.BillRecord, t wire.EventType, note string) {
+	b.Events = append(b.Events, wire.Event{Type: t, Height: x.height, TxHash: x.hash, Time: x.time, Actor: x.signer.Pub, Note: note})
 	x.events = append(x.events, t)
 }
 
-func (x *exec) setResult(b *Bill) {
-	x.result = Result{BillID: b.ID, Revision: b.Revision, Status: b.Status, Number: b.Number, CheckCode: b.CheckCode}
+func (x *exec) setResult(b *wire.BillRecord) {
+	x.result = wire.Result{BillID: b.ID, Revision: b.Revision, Status: b.Status, Number: b.Number, CheckCode: b.CheckCode}
 }
 
 // cashierOf checks that the signer (a cashier, by the authority table) is of org.
-func (x *exec) cashierOf(org string) (Org, error) {
+func (x *exec) cashierOf(org string) (wire.Org, error) {
 	if err := x.requireOrg(org, "the bill's org"); err != nil {
-		return Org{}, err
+		return wire.Org{}, err
 	}
 	return x.org(org)
 }
 
 // ownBill loads bill id for a cashier of its org, the one who withdraws, issues and
 // reverses it; it returns the org too.
-func (x *exec) ownBill(id string) (Bill, Org, error) {
+func (x *exec) ownBill(id string) (wire.BillRecord, wire.Org, error) {
 	b, err := x.bill(id)
 	if err != nil {
-		return b, Org{}, err
+		return b, wire.Org{}, err
 	}
 	o, err := x.cashierOf(b.Org)
 	return b, o, err
 }
 
 // listNew adds a new bill to its org's list.
-func (x *exec) listNew(o *Org, id string) {
+func (x *exec) listNew(o *wire.Org, id string) {
 	o.Bills++
-	x.st.set(orgBillKey(o.ID, o.Bills), []byte(id))
+	x.st.set(wire.OrgBillKey(o.ID, o.Bills), []byte(id))
 	x.putOrg(o)
 }
 
 // enqueue puts a submitted bill at the end of its bureau's review queue.
-func (x *exec) enqueue(b *Bill, bureau string) error {
+func (x *exec) enqueue(b *wire.BillRecord, bureau string) error {
 	q, err := x.org(bureau)
 	if err != nil {
 		return err
 	}
 	q.Queued++
 	b.QueueSeq = q.Queued
-	x.st.set(queueKey(bureau, q.Queued), []byte(b.ID))
+	x.st.set(wire.QueueKey(bureau, q.Queued), []byte(b.ID))
 	x.putOrg(&q)
 	return nil
 }
 
-func (x *exec) dequeue(b *Bill, bureau string) {
+func (x *exec) dequeue(b *wire.BillRecord, bureau string) {
 	if b.QueueSeq != 0 {
-		x.st.del(queueKey(bureau, b.QueueSeq))
+		x.st.del(wire.QueueKey(bureau, b.QueueSeq))
 		b.QueueSeq = 0
 	}
 }
 
 // fill copies a submitted bill's content into b.
-func (x *exec) fill(b *Bill, m *SubmitBill) {
+func (x *exec) fill(b *wire.BillRecord, m *wire.SubmitBill) {
 	b.Kind, b.Code, b.Total, b.Created, b.Commitment = m.Kind, m.Code, m.Total, m.Created, m.Commitment
-	b.Digest = m.digest()
+	b.Digest = m.Digest()
 	b.Cashier, b.CashierSig = x.signer.Pub, m.Signature
 	b.Reviewer, b.ReviewSig = nil, nil
-	x.st.set(PayloadKey(b.ID, b.Revision), m.Payload)
+	x.st.set(wire.PayloadKey(b.ID, b.Revision), m.Payload)
 }
 
-func (x *exec) submit(m *SubmitBill) error {
+func (x *exec) submit(m *wire.SubmitBill) error {
 	o, err := x.cashierOf(m.Org)
 	if err != nil {
 		return err
 	}
 	if m.Total < 0 {
-		return refuse(CodeInvalid, "total %d fen: only red bills are negative", m.Total)
+		return wire.Refuse(wire.CodeInvalid, "total %d fen: only red bills are negative", m.Total)
 	}
 	id := bill.ID(m.Org, m.Serial)
-	b, exists, err := load(x, BillKey(id), DecodeBill)
+	b, exists, err := load(x, wire.BillKey(id), wire.DecodeBillRecord)
 	if err != nil {
 		return err
 	}
 	switch {
 	case !exists:
-		b = Bill{ID: id, Org: m.Org, Serial: m.Serial, Revision: 1}
+		b = wire.BillRecord{ID: id, Org: m.Org, Serial: m.Serial, Revision: 1}
 		x.listNew(&o, id)
-		x.record(&b, EventSubmitted, "")
-	case b.Status == StatusRejected || b.Status == StatusWithdrawn:
+		x.record(&b, wire.EventSubmitted, "")
+	case b.Status == wire.StatusRejected || b.Status == wire.StatusWithdrawn:
 		b.Revision++
-		x.record(&b, EventResubmitted, fmt.Sprintf("revision %d", b.Revision))
+		x.record(&b, wire.EventResubmitted, fmt.Sprintf("revision %d", b.Revision))
 	default:
 		x.setResult(&b)
-		return refuse(CodeDuplicate, "org %q serial %q is bill %s, %s", m.Org, m.Serial, id, b.Status)
+		return wire.Refuse(wire.CodeDuplicate, "org %q serial %q is bill %s, %s", m.Org, m.Serial, id, b.Status)
 	}
 	x.fill(&b, m)
-	b.Status = StatusSubmitted
+	b.Status = wire.StatusSubmitted
 	if err := x.enqueue(&b, o.Bureau); err != nil {
 		return err
 	}
@@ -287,24 +293,24 @@ func (x *exec) submit(m *SubmitBill) error {
 	return nil
 }
 
-func (x *exec) withdraw(m *Withdraw) error {
+func (x *exec) withdraw(m *wire.Withdraw) error {
 	b, o, err := x.ownBill(m.ID)
 	if err != nil {
 		return err
 	}
-	if b.Status != StatusSubmitted && b.Status != StatusApproved && b.Status != StatusRejected {
-		return refuse(CodeBadState, "bill %s is %s; only a bill not yet issued can be withdrawn", b.ID, b.Status)
+	if b.Status != wire.StatusSubmitted && b.Status != wire.StatusApproved && b.Status != wire.StatusRejected {
+		return wire.Refuse(wire.CodeBadState, "bill %s is %s; only a bill not yet issued can be withdrawn", b.ID, b.Status)
 	}
 	x.dequeue(&b, o.Bureau)
-	b.Status, b.Reason = StatusWithdrawn, m.Reason
-	x.record(&b, EventWithdrawn, m.Reason)
+	b.Status, b.Reason = wire.StatusWithdrawn, m.Reason
+	x.record(&b, wire.EventWithdrawn, m.Reason)
 	x.putBill(&b)
 	x.setResult(&b)
 	return nil
 }
 
 // review loads a bill for approval or rejection by a finance clerk of its bureau.
-func (x *exec) review(id string, rev uint32) (Bill, error) {
+func (x *exec) review(id string, rev uint32) (wire.BillRecord, error) {
 	b, err := x.bill(id)
 	if err != nil {
 		return b, err
@@ -316,38 +322,38 @@ func (x *exec) review(id string, rev uint32) (Bill, error) {
 	if err := x.requireOrg(o.Bureau, "the bureau of "+b.Org); err != nil {
 		return b, err
 	}
-	if b.Status != StatusSubmitted {
-		return b, refuse(CodeBadState, "bill %s is %s; only a submitted bill can be reviewed", b.ID, b.Status)
+	if b.Status != wire.StatusSubmitted {
+		return b, wire.Refuse(wire.CodeBadState, "bill %s is %s; only a submitted bill can be reviewed", b.ID, b.Status)
 	}
 	if b.Revision != rev {
-		return b, refuse(CodeStaleRevision, "bill %s is at revision %d, the review is of revision %d", b.ID, b.Revision, rev)
+		return b, wire.Refuse(wire.CodeStaleRevision, "bill %s is at revision %d, the review is of revision %d", b.ID, b.Revision, rev)
 	}
 	x.dequeue(&b, o.Bureau)
 	return b, nil
 }
 
-func (x *exec) approve(m *Approve) error {
+func (x *exec) approve(m *wire.Approve) error {
 	b, err := x.review(m.ID, m.Revision)
 	if err != nil {
 		return err
 	}
 	if b.Digest != m.Digest {
-		return refuse(CodeDigestMismatch, "bill %s has identity digest %x, the countersignature is over %x", b.ID, b.Digest, m.Digest)
+		return wire.Refuse(wire.CodeDigestMismatch, "bill %s has identity digest %x, the countersignature is over %x", b.ID, b.Digest, m.Digest)
 	}
-	b.Status, b.Reviewer, b.ReviewSig = StatusApproved, x.signer.Pub, m.Countersig
-	x.record(&b, EventApproved, "")
+	b.Status, b.Reviewer, b.ReviewSig = wire.StatusApproved, x.signer.Pub, m.Countersig
+	x.record(&b, wire.EventApproved, "")
 	x.putBill(&b)
 	x.setResult(&b)
 	return nil
 }
 
-func (x *exec) reject(m *Reject) error {
+func (x *exec) reject(m *wire.Reject) error {
 	b, err := x.review(m.ID, m.Revision)
 	if err != nil {
 		return err
 	}
-	b.Status, b.Reason = StatusRejected, m.Reason
-	x.record(&b, EventRejected, m.Reason)
+	b.Status, b.Reason = wire.StatusRejected, m.Reason
+	x.record(&b, wire.EventRejected, m.Reason)
 	x.putBill(&b)
 	x.setResult(&b)
 	return nil
@@ -355,92 +361,92 @@ func (x *exec) reject(m *Reject) error {
 
 // assignNumber gives b the next number of its org's segment for its code, and its check
 // code and issue time.
-func (x *exec) assignNumber(b *Bill) error {
-	key := SegmentKey(b.Org, b.Code)
-	s, ok, err := load(x, key, DecodeSegment)
+func (x *exec) assignNumber(b *wire.BillRecord) error {
+	key := wire.SegmentKey(b.Org, b.Code)
+	s, ok, err := load(x, key, wire.DecodeSegment)
 	switch {
 	case err != nil:
 		return err
 	case !ok:
-		return refuse(CodeNoSegment, "org %q has no segment for bill code %s", b.Org, b.Code)
+		return wire.Refuse(wire.CodeNoSegment, "org %q has no segment for bill code %s", b.Org, b.Code)
 	case s.Next > s.End:
-		return refuse(CodeSegmentExhausted, "segment %d..%d of org %q for code %s is used up", s.Start, s.End, b.Org, b.Code)
+		return wire.Refuse(wire.CodeSegmentExhausted, "segment %d..%d of org %q for code %s is used up", s.Start, s.End, b.Org, b.Code)
 	}
 	number := fmt.Sprintf("%010d", s.Next)
-	nk := NumberKey(b.Code, number)
+	nk := wire.NumberKey(b.Code, number)
 	if taken, err := x.st.Get(nk); err != nil || taken != nil {
 		// Allocation keeps segments of a code disjoint, so this means a broken invariant:
 		// refuse rather than give one number twice.
-		return firstErr(err, refuse(CodeExists, "number %s/%s is already bill %s", b.Code, number, taken))
+		return cmp.Or(err, wire.Refuse(wire.CodeExists, "number %s/%s is already bill %s", b.Code, number, taken))
 	}
 	s.Next++
-	x.st.set(key, s.encode())
+	x.st.set(key, s.Encode())
 	x.st.set(nk, []byte(b.ID))
 	b.Number = number
 	b.CheckCode = bill.CheckCode(x.chainID, b.Code, number, b.Commitment)
 	b.IssuedAt = x.time
-	b.Status = StatusIssued
+	b.Status = wire.StatusIssued
 	return nil
 }
 
-func (x *exec) issue(m *Issue) error {
+func (x *exec) issue(m *wire.Issue) error {
 	b, _, err := x.ownBill(m.ID)
 	if err != nil {
 		return err
 	}
-	if b.Status != StatusApproved {
-		return refuse(CodeBadState, "bill %s is %s%s; only an approved bill can be issued", b.ID, b.Status, numbered(&b))
+	if b.Status != wire.StatusApproved {
+		return wire.Refuse(wire.CodeBadState, "bill %s is %s%s; only an approved bill can be issued", b.ID, b.Status, numbered(&b))
 	}
 	if err := x.assignNumber(&b); err != nil {
 		return err
 	}
-	x.record(&b, EventIssued, b.Code+"/"+b.Number)
+	x.record(&b, wire.EventIssued, b.Code+"/"+b.Number)
 	x.putBill(&b)
 	x.setResult(&b)
 	return nil
 }
 
-func numbered(b *Bill) string {
+func numbered(b *wire.BillRecord) string {
 	if b.Number == "" {
 		return ""
 	}
 	return " as " + b.Code + "/" + b.Number
 }
 
-func (x *exec) reverse(m *Reverse) error {
+func (x *exec) reverse(m *wire.Reverse) error {
 	orig, o, err := x.ownBill(m.ID)
 	if err != nil {
 		return err
 	}
-	if orig.Status != StatusIssued {
-		return refuse(CodeBadState, "bill %s is %s%s; only an issued bill can be reversed", orig.ID, orig.Status, numbered(&orig))
+	if orig.Status != wire.StatusIssued {
+		return wire.Refuse(wire.CodeBadState, "bill %s is %s%s; only an issued bill can be reversed", orig.ID, orig.Status, numbered(&orig))
 	}
 	if orig.RedOf != "" {
-		return refuse(CodeBadState, "bill %s is a red bill; red bills are not reversed", orig.ID)
+		return wire.Refuse(wire.CodeBadState, "bill %s is a red bill; red bills are not reversed", orig.ID)
 	}
 	r := &m.Red
 	if r.Org != orig.Org || r.Kind != orig.Kind || r.Code != orig.Code || r.Total != -orig.Total {
-		return refuse(CodeInvalid, "red bill (%s %s %s %d fen) must match the original (%s %s %s) with total %d fen",
+		return wire.Refuse(wire.CodeInvalid, "red bill (%s %s %s %d fen) must match the original (%s %s %s) with total %d fen",
 			r.Org, r.Kind, r.Code, r.Total, orig.Org, orig.Kind, orig.Code, -orig.Total)
 	}
 	redID := bill.ID(r.Org, r.Serial)
-	if existing, ok, err := load(x, BillKey(redID), DecodeBill); err != nil || ok {
+	if existing, ok, err := load(x, wire.BillKey(redID), wire.DecodeBillRecord); err != nil || ok {
 		if ok {
 			x.setResult(&existing)
 		}
-		return firstErr(err, refuse(CodeDuplicate, "org %q serial %q is already bill %s", r.Org, r.Serial, redID))
+		return cmp.Or(err, wire.Refuse(wire.CodeDuplicate, "org %q serial %q is already bill %s", r.Org, r.Serial, redID))
 	}
-	red := Bill{ID: redID, Org: r.Org, Serial: r.Serial, Revision: 1, RedOf: orig.ID, Reason: m.Reason}
+	red := wire.BillRecord{ID: redID, Org: r.Org, Serial: r.Serial, Revision: 1, RedOf: orig.ID, Reason: m.Reason}
 	x.fill(&red, r)
 	if err := x.assignNumber(&red); err != nil {
 		return err
 	}
-	x.record(&red, EventRedIssued, orig.ID)
+	x.record(&red, wire.EventRedIssued, orig.ID)
 	x.listNew(&o, redID)
 	x.putBill(&red)
 
-	orig.Status, orig.ReversedBy, orig.Reason = StatusReversed, redID, m.Reason
-	x.record(&orig, EventReversed, redID)
+	orig.Status, orig.ReversedBy, orig.Reason = wire.StatusReversed, redID, m.Reason
+	x.record(&orig, wire.EventReversed, redID)
 	x.putBill(&orig)
 	x.setResult(&orig)
 	x.result.RedID, x.result.Number, x.result.CheckCode = redID, red.Number, red.CheckCode
@@ -448,7 +454,7 @@ func (x *exec) reverse(m *Reverse) error {
 }
 
 // seqFresh reports whether seq is unused under a's replay window.
-func seqFresh(a *Account, seq uint64) bool {
+func seqFresh(a *wire.Account, seq uint64) bool {
 	switch {
 	case seq == 0:
 		return false
@@ -462,7 +468,7 @@ func seqFresh(a *Account, seq uint64) bool {
 }
 
 // useSeq marks seq used; seqFresh(a, seq) must hold.
-func useSeq(a *Account, seq uint64) {
+func useSeq(a *wire.Account, seq uint64) {
 	if seq > a.Seq {
 		shift := seq - a.Seq
 		switch {

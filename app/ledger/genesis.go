@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"ebill/app/wire"
 )
 
 // HexBytes is a byte string written as lowercase hex in JSON.
@@ -44,20 +46,20 @@ type GenesisCode struct {
 }
 
 type GenesisOrg struct {
-	ID         string   `json:"id"`
-	Name       string   `json:"name"`
-	Kind       OrgKind  `json:"kind"`
-	CreditCode string   `json:"credit_code,omitempty"`
-	Bureau     string   `json:"bureau,omitempty"`
-	EncKey     HexBytes `json:"enc_key"`
+	ID         string       `json:"id"`
+	Name       string       `json:"name"`
+	Kind       wire.OrgKind `json:"kind"`
+	CreditCode string       `json:"credit_code,omitempty"`
+	Bureau     string       `json:"bureau,omitempty"`
+	EncKey     HexBytes     `json:"enc_key"`
 }
 
 type GenesisAccount struct {
-	Pub    HexBytes `json:"pub"`
-	EncKey HexBytes `json:"enc_key"`
-	Name   string   `json:"name"`
-	Role   Role     `json:"role"`
-	Org    string   `json:"org"`
+	Pub    HexBytes  `json:"pub"`
+	EncKey HexBytes  `json:"enc_key"`
+	Name   string    `json:"name"`
+	Role   wire.Role `json:"role"`
+	Org    string    `json:"org"`
 }
 
 type GenesisGrant struct {
@@ -96,29 +98,29 @@ type emptyStore struct{}
 func (emptyStore) Get([]byte) ([]byte, error) { return nil, nil }
 
 // msgs lists the genesis as the admin's messages.
-func (g *Genesis) msgs() []Msg {
-	var ms []Msg
+func (g *Genesis) msgs() []wire.Msg {
+	var ms []wire.Msg
 	// Bureaus first: a hospital names its bureau, which must exist.
-	for _, pass := range []OrgKind{OrgBureau, OrgHospital} {
+	for _, pass := range []wire.OrgKind{wire.OrgBureau, wire.OrgHospital} {
 		for _, o := range g.Orgs {
-			if o.Kind == pass || (pass == OrgHospital && o.Kind != OrgBureau) {
-				ms = append(ms, &RegisterOrg{ID: o.ID, Name: o.Name, Kind: o.Kind, CreditCode: o.CreditCode, Bureau: o.Bureau, EncKey: o.EncKey})
+			if o.Kind == pass || (pass == wire.OrgHospital && o.Kind != wire.OrgBureau) {
+				ms = append(ms, &wire.RegisterOrg{ID: o.ID, Name: o.Name, Kind: o.Kind, CreditCode: o.CreditCode, Bureau: o.Bureau, EncKey: o.EncKey})
 			}
 		}
 	}
 	for _, a := range g.Accounts {
 		if !ed25519.PublicKey(a.Pub).Equal(ed25519.PublicKey(g.Admin)) {
-			ms = append(ms, &RegisterAccount{Pub: ed25519.PublicKey(a.Pub), EncKey: a.EncKey, Name: a.Name, Role: a.Role, Org: a.Org})
+			ms = append(ms, &wire.RegisterAccount{Pub: ed25519.PublicKey(a.Pub), EncKey: a.EncKey, Name: a.Name, Role: a.Role, Org: a.Org})
 		}
 	}
 	for _, c := range g.Codes {
-		ms = append(ms, &BindCode{Code: c.Code, Bureau: c.Bureau})
+		ms = append(ms, &wire.BindCode{Code: c.Code, Bureau: c.Bureau})
 	}
 	for _, gr := range g.Grants {
-		ms = append(ms, &GrantOrgKey{Org: gr.Org, Member: ed25519.PublicKey(gr.Member), Epoch: 1, Wrapped: gr.Wrapped})
+		ms = append(ms, &wire.GrantOrgKey{Org: gr.Org, Member: ed25519.PublicKey(gr.Member), Epoch: 1, Wrapped: gr.Wrapped})
 	}
 	for _, s := range g.Segments {
-		ms = append(ms, &AllocateSegment{Org: s.Org, Code: s.Code, Start: s.Start, End: s.End})
+		ms = append(ms, &wire.AllocateSegment{Org: s.Org, Code: s.Code, Start: s.Start, End: s.End})
 	}
 	return ms
 }
@@ -126,8 +128,8 @@ func (g *Genesis) msgs() []Msg {
 // apply writes the genesis state into st: the admin account, then every message. The admin
 // account has no org unless the accounts list places it in one.
 func (g *Genesis) apply(st *overlay, chainID string) (*exec, error) {
-	if err := checkPub("genesis admin", ed25519.PublicKey(g.Admin)); err != nil {
-		return nil, err
+	if len(g.Admin) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("genesis admin: %d bytes, want %d", len(g.Admin), ed25519.PublicKeySize)
 	}
 	admin, err := g.admin()
 	if err != nil {
@@ -136,7 +138,7 @@ func (g *Genesis) apply(st *overlay, chainID string) (*exec, error) {
 	x := &exec{st: st, chainID: chainID, time: time.Unix(0, 0).UTC(), signer: admin, genesis: true}
 	x.putAccount(&admin)
 	for i, m := range g.msgs() {
-		if err := m.validate(); err != nil {
+		if err := m.Validate(); err != nil {
 			return nil, fmt.Errorf("genesis %s %d: %w", m.Type(), i, err)
 		}
 		if err := x.apply(m); err != nil {
@@ -152,17 +154,17 @@ func (g *Genesis) apply(st *overlay, chainID string) (*exec, error) {
 }
 
 // admin is the admin's account: as the accounts list gives it, or unnamed and of no org.
-func (g *Genesis) admin() (Account, error) {
-	admin := Account{Pub: ed25519.PublicKey(g.Admin), Name: "admin", Role: RoleAdmin}
+func (g *Genesis) admin() (wire.Account, error) {
+	admin := wire.Account{Pub: ed25519.PublicKey(g.Admin), Name: "admin", Role: wire.RoleAdmin}
 	for _, a := range g.Accounts {
 		if !ed25519.PublicKey(a.Pub).Equal(admin.Pub) {
 			continue
 		}
-		if a.Role != RoleAdmin {
+		if a.Role != wire.RoleAdmin {
 			return admin, fmt.Errorf("genesis account %q: the admin's key has role %s, want admin", a.Name, a.Role)
 		}
-		m := RegisterAccount{Pub: admin.Pub, EncKey: a.EncKey, Name: a.Name, Role: RoleAdmin, Org: a.Org}
-		if err := m.validate(); err != nil {
+		m := wire.RegisterAccount{Pub: admin.Pub, EncKey: a.EncKey, Name: a.Name, Role: wire.RoleAdmin, Org: a.Org}
+		if err := m.Validate(); err != nil {
 			return admin, fmt.Errorf("genesis admin account: %w", err)
 		}
 		admin.EncKey, admin.Name, admin.Org = a.EncKey, a.Name, a.Org

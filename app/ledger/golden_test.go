@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"ebill/app/ledger"
+	"ebill/app/wire"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -41,7 +41,7 @@ func TestWireFormat(t *testing.T) {
 	tx := h.tx(t, sub)
 	golden(t, "submit_tx.hex", wrapHex(tx))
 
-	dec, err := ledger.DecodeTx(tx)
+	dec, err := wire.DecodeTx(tx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestWireFormat(t *testing.T) {
 	c := newChain(t, "", n.genesis)
 	c.ok(tx)
 	c.ok(n.clerk.tx(t, n.clerk.approval(sub, 1)))
-	c.ok(h.tx(t, &ledger.Issue{ID: sub.ID()}))
+	c.ok(h.tx(t, &wire.Issue{ID: sub.ID()}))
 	golden(t, "app_hash.hex", hex.EncodeToString(c.hashes[c.height])+"\n")
 }
 

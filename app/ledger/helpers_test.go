@@ -15,6 +15,7 @@ import (
 
 	"ebill/app/bill"
 	"ebill/app/ledger"
+	"ebill/app/wire"
 )
 
 const chainID = "ebill-test"
@@ -35,10 +36,10 @@ func (a *actor) PublicKey() ed25519.PublicKey { return a.priv.Public().(ed25519.
 func (a *actor) Sign(m []byte) []byte         { return ed25519.Sign(a.priv, m) }
 
 // tx signs msg with the actor's next sequence number.
-func (a *actor) tx(t testing.TB, msg ledger.Msg) []byte {
+func (a *actor) tx(t testing.TB, msg wire.Msg) []byte {
 	t.Helper()
 	a.seq++
-	b, err := ledger.NewTx(chainID, a, a.seq, msg)
+	b, err := wire.NewTx(chainID, a, a.seq, msg)
 	if err != nil {
 		t.Fatalf("%s: %v", a.name, err)
 	}
@@ -48,12 +49,12 @@ func (a *actor) tx(t testing.TB, msg ledger.Msg) []byte {
 var created = time.Date(2026, 1, 5, 8, 30, 0, 0, time.FixedZone("CST", 8*3600))
 
 // submission is a bill as a cashier of org would submit it, with a payload of n bytes.
-func (a *actor) submission(org, serial string, total bill.Money, n int) *ledger.SubmitBill {
+func (a *actor) submission(org, serial string, total bill.Money, n int) *wire.SubmitBill {
 	// Sealed payloads are incompressible: fill with a stream seeded by the serial.
 	payload := make([]byte, n)
 	seed := sha256.Sum256([]byte(org + "/" + serial))
 	rand.NewChaCha8(seed).Read(payload)
-	m := &ledger.SubmitBill{Kind: bill.Outpatient, Org: org, Serial: serial, Code: "32060126",
+	m := &wire.SubmitBill{Kind: bill.Outpatient, Org: org, Serial: serial, Code: "32060126",
 		Total: total, Created: created, Commitment: bill.Commitment([]byte(serial), payload), Payload: payload}
 	d := bill.IdentityDigest(m.Kind, m.Org, m.Serial, m.Created, m.Commitment)
 	m.Signature = a.Sign(d[:])
@@ -61,9 +62,9 @@ func (a *actor) submission(org, serial string, total bill.Money, n int) *ledger.
 }
 
 // approval countersigns the bill submitted as m.
-func (a *actor) approval(m *ledger.SubmitBill, rev uint32) *ledger.Approve {
+func (a *actor) approval(m *wire.SubmitBill, rev uint32) *wire.Approve {
 	d := bill.IdentityDigest(m.Kind, m.Org, m.Serial, m.Created, m.Commitment)
-	return &ledger.Approve{ID: bill.ID(m.Org, m.Serial), Revision: rev, Digest: d, Countersig: a.Sign(d[:])}
+	return &wire.Approve{ID: bill.ID(m.Org, m.Serial), Revision: rev, Digest: d, Countersig: a.Sign(d[:])}
 }
 
 // network is the fixture: one bureau with two clerks and three hospitals with a cashier
@@ -81,20 +82,20 @@ func newNetwork() *network {
 	n := &network{admin: newActor("admin"), clerk: newActor("clerk"), clerk2: newActor("clerk2"), auditor: newActor("auditor")}
 	enc := func(s string) ledger.HexBytes { h := sha256.Sum256([]byte("enc " + s)); return h[:] }
 	g := ledger.Genesis{Admin: ledger.HexBytes(n.admin.PublicKey())}
-	g.Orgs = append(g.Orgs, ledger.GenesisOrg{ID: bureau, Name: "江苏省财政厅", Kind: ledger.OrgBureau, EncKey: enc(bureau)})
+	g.Orgs = append(g.Orgs, ledger.GenesisOrg{ID: bureau, Name: "江苏省财政厅", Kind: wire.OrgBureau, EncKey: enc(bureau)})
 	g.Accounts = append(g.Accounts,
-		ledger.GenesisAccount{Pub: ledger.HexBytes(n.clerk.PublicKey()), EncKey: enc("clerk"), Name: "李复核", Role: ledger.RoleFinance, Org: bureau},
-		ledger.GenesisAccount{Pub: ledger.HexBytes(n.clerk2.PublicKey()), EncKey: enc("clerk2"), Name: "赵复核", Role: ledger.RoleFinance, Org: bureau},
-		ledger.GenesisAccount{Pub: ledger.HexBytes(n.auditor.PublicKey()), EncKey: enc("auditor"), Name: "钱审计", Role: ledger.RoleAuditor, Org: bureau})
+		ledger.GenesisAccount{Pub: ledger.HexBytes(n.clerk.PublicKey()), EncKey: enc("clerk"), Name: "李复核", Role: wire.RoleFinance, Org: bureau},
+		ledger.GenesisAccount{Pub: ledger.HexBytes(n.clerk2.PublicKey()), EncKey: enc("clerk2"), Name: "赵复核", Role: wire.RoleFinance, Org: bureau},
+		ledger.GenesisAccount{Pub: ledger.HexBytes(n.auditor.PublicKey()), EncKey: enc("auditor"), Name: "钱审计", Role: wire.RoleAuditor, Org: bureau})
 	g.Grants = append(g.Grants, ledger.GenesisGrant{Org: bureau, Member: ledger.HexBytes(n.clerk.PublicKey()), Wrapped: enc("wrapped clerk")})
 	g.Codes = append(g.Codes, ledger.GenesisCode{Code: "32060126", Bureau: bureau})
 	for i := range 3 {
 		org := fmt.Sprintf("H3201000%d", i+1)
 		c := newActor("cashier " + org)
 		n.hospitals, n.cashiers = append(n.hospitals, org), append(n.cashiers, c)
-		g.Orgs = append(g.Orgs, ledger.GenesisOrg{ID: org, Name: fmt.Sprintf("南京市第%d人民医院", i+1), Kind: ledger.OrgHospital,
+		g.Orgs = append(g.Orgs, ledger.GenesisOrg{ID: org, Name: fmt.Sprintf("南京市第%d人民医院", i+1), Kind: wire.OrgHospital,
 			CreditCode: "12320100466002000" + fmt.Sprint(i), Bureau: bureau, EncKey: enc(org)})
-		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Pub: ledger.HexBytes(c.PublicKey()), EncKey: enc(org + "c"), Name: "王收费", Role: ledger.RoleCashier, Org: org})
+		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Pub: ledger.HexBytes(c.PublicKey()), EncKey: enc(org + "c"), Name: "王收费", Role: wire.RoleCashier, Org: org})
 		g.Grants = append(g.Grants, ledger.GenesisGrant{Org: org, Member: ledger.HexBytes(c.PublicKey()), Wrapped: enc("wrapped " + org)})
 		g.Segments = append(g.Segments, ledger.GenesisSegment{Org: org, Code: "32060126", Start: uint64(i*1000 + 1), End: uint64(i*1000 + 1000)})
 	}
@@ -206,7 +207,7 @@ func (c *chain) ok(txs ...[]byte) []*abci.ExecTxResult {
 	res := c.block(txs...)
 	for i, r := range res {
 		if r.Code != 0 {
-			c.t.Fatalf("block %d tx %d: code %d (%s): %s", c.height, i, r.Code, ledger.Code(r.Code), r.Log)
+			c.t.Fatalf("block %d tx %d: code %d (%s): %s", c.height, i, r.Code, wire.Code(r.Code), r.Log)
 		}
 	}
 	return res
@@ -217,7 +218,7 @@ func (c *chain) ok(txs ...[]byte) []*abci.ExecTxResult {
 // (nil when the proof shows the key absent).
 func (c *chain) get(key []byte, h int64) []byte {
 	c.t.Helper()
-	res, err := c.app.Query(context.Background(), &abci.QueryRequest{Path: ledger.QueryKey, Data: key, Height: h, Prove: true})
+	res, err := c.app.Query(context.Background(), &abci.QueryRequest{Path: wire.QueryKey, Data: key, Height: h, Prove: true})
 	if err != nil || res.Code != 0 {
 		c.t.Fatalf("Query %q at %d: code %d %s %v", key, h, res.GetCode(), res.GetLog(), err)
 	}
@@ -232,7 +233,7 @@ func (c *chain) get(key []byte, h int64) []byte {
 		c.t.Fatalf("Query %q: want exactly one proof op, got %v", key, res.ProofOps)
 	}
 	op := res.ProofOps.Ops[0]
-	if op.Type != ledger.ProofOpType || string(op.Key) != string(key) {
+	if op.Type != wire.ProofOpType || string(op.Key) != string(key) {
 		c.t.Fatalf("Query %q: proof op type %q key %q", key, op.Type, op.Key)
 	}
 	var p ics23.CommitmentProof
@@ -252,22 +253,22 @@ func (c *chain) get(key []byte, h int64) []byte {
 	return nil
 }
 
-func (c *chain) bill(id string) ledger.Bill {
+func (c *chain) bill(id string) wire.BillRecord {
 	c.t.Helper()
-	v := c.get(ledger.BillKey(id), 0)
+	v := c.get(wire.BillKey(id), 0)
 	if v == nil {
 		c.t.Fatalf("bill %s not found", id)
 	}
-	b, err := ledger.DecodeBill(v)
+	b, err := wire.DecodeBillRecord(v)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	return b
 }
 
-func result(t testing.TB, r *abci.ExecTxResult) ledger.Result {
+func result(t testing.TB, r *abci.ExecTxResult) wire.Result {
 	t.Helper()
-	res, err := ledger.DecodeResult(r.Data)
+	res, err := wire.DecodeResult(r.Data)
 	if err != nil {
 		t.Fatalf("result data %x: %v", r.Data, err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"ebill/app/bill"
 	"ebill/app/ledger"
+	"ebill/app/wire"
 )
 
 // TestLifecycle drives every transaction type through the ABCI calls in consensus order,
@@ -30,35 +31,35 @@ func TestLifecycle(t *testing.T) {
 			idA := bill.ID(org, "MZ20260105-0001")
 			txA := cashier.tx(t, subA)
 			res := c.ok(txA)
-			if r := result(t, res[0]); r.BillID != idA || r.Status != ledger.StatusSubmitted || r.Revision != 1 {
+			if r := result(t, res[0]); r.BillID != idA || r.Status != wire.StatusSubmitted || r.Revision != 1 {
 				t.Fatalf("submit result %+v", r)
 			}
 			if !hasAttr(res[0], "bill", idA) || !hasAttr(res[0], "action", "submit_bill") {
 				t.Errorf("submit events %v lack the bill id and action", res[0].Events)
 			}
 			dup := cashier.tx(t, subA)
-			if r := c.checkTx(dup); ledger.Code(r.Code) != ledger.CodeDuplicate {
+			if r := c.checkTx(dup); wire.Code(r.Code) != wire.CodeDuplicate {
 				t.Errorf("CheckTx of a repeat: code %d, want duplicate", r.Code)
-			} else if got, _ := ledger.DecodeResult(r.Data); got.BillID != idA {
+			} else if got, _ := wire.DecodeResult(r.Data); got.BillID != idA {
 				t.Errorf("CheckTx of a repeat returned bill %q, want %q", got.BillID, idA)
 			}
-			if r := c.finalize(dup)[0]; ledger.Code(r.Code) != ledger.CodeDuplicate || result(t, r).BillID != idA {
+			if r := c.finalize(dup)[0]; wire.Code(r.Code) != wire.CodeDuplicate || result(t, r).BillID != idA {
 				t.Errorf("FinalizeBlock of a repeat: code %d data %x", r.Code, r.Data)
 			}
 			submittedAt := c.height
-			if q := c.list(ledger.QueryQueue, ledger.ListRequest{Org: bureau}); len(q.Bills) != 1 || q.Bills[0].ID != idA {
+			if q := c.list(wire.QueryQueue, wire.ListRequest{Org: bureau}); len(q.Bills) != 1 || q.Bills[0].ID != idA {
 				t.Fatalf("review queue = %v, want bill A", ids(q.Bills))
 			}
 
 			// Approve with the countersignature, issue, reverse.
 			c.ok(n.clerk.tx(t, n.clerk.approval(subA, 1)))
-			if q := c.list(ledger.QueryQueue, ledger.ListRequest{Org: bureau}); len(q.Bills) != 0 {
+			if q := c.list(wire.QueryQueue, wire.ListRequest{Org: bureau}); len(q.Bills) != 0 {
 				t.Fatalf("review queue after approval = %v, want empty", ids(q.Bills))
 			}
-			res = c.ok(cashier.tx(t, &ledger.Issue{ID: idA}))
+			res = c.ok(cashier.tx(t, &wire.Issue{ID: idA}))
 			a := c.bill(idA)
 			wantCheck := bill.CheckCode(chainID, "32060126", "0000000001", subA.Commitment)
-			if a.Status != ledger.StatusIssued || a.Number != "0000000001" || a.CheckCode != wantCheck || !a.IssuedAt.Equal(c.time) {
+			if a.Status != wire.StatusIssued || a.Number != "0000000001" || a.CheckCode != wantCheck || !a.IssuedAt.Equal(c.time) {
 				t.Fatalf("issued bill: status %s number %q check %q at %v; want 0000000001 %q at %v", a.Status, a.Number, a.CheckCode, a.IssuedAt, wantCheck, c.time)
 			}
 			if r := result(t, res[0]); r.Number != a.Number || r.CheckCode != a.CheckCode {
@@ -67,24 +68,24 @@ func TestLifecycle(t *testing.T) {
 			if !a.Reviewer.Equal(n.clerk.PublicKey()) || len(a.ReviewSig) != 64 || !a.Cashier.Equal(cashier.PublicKey()) {
 				t.Errorf("issued bill lacks reviewer or cashier signature")
 			}
-			if got := string(c.get(ledger.NumberKey("32060126", "0000000001"), 0)); got != idA {
+			if got := string(c.get(wire.NumberKey("32060126", "0000000001"), 0)); got != idA {
 				t.Errorf("number index = %q, want %q", got, idA)
 			}
-			if got := c.get(ledger.PayloadKey(idA, 1), 0); string(got) != string(subA.Payload) {
+			if got := c.get(wire.PayloadKey(idA, 1), 0); string(got) != string(subA.Payload) {
 				t.Errorf("payload of revision 1 differs from the submitted one")
 			}
 
 			red := cashier.submission(org, "MZ20260105-0001-R", -12_345, 1024)
-			res = c.ok(cashier.tx(t, &ledger.Reverse{ID: idA, Reason: "患者退费", Red: *red}))
+			res = c.ok(cashier.tx(t, &wire.Reverse{ID: idA, Reason: "患者退费", Red: *red}))
 			redID := bill.ID(org, red.Serial)
 			if r := result(t, res[0]); r.RedID != redID || r.Number != "0000000002" {
 				t.Fatalf("reverse result %+v", r)
 			}
 			a, r := c.bill(idA), c.bill(redID)
-			if a.Status != ledger.StatusReversed || a.ReversedBy != redID || r.RedOf != idA || r.Status != ledger.StatusIssued || r.Total != -12_345 {
+			if a.Status != wire.StatusReversed || a.ReversedBy != redID || r.RedOf != idA || r.Status != wire.StatusIssued || r.Total != -12_345 {
 				t.Fatalf("after reverse: original %s→%q, red %s←%q total %d", a.Status, a.ReversedBy, r.Status, r.RedOf, r.Total)
 			}
-			wantEvents := []ledger.EventType{ledger.EventSubmitted, ledger.EventApproved, ledger.EventIssued, ledger.EventReversed}
+			wantEvents := []wire.EventType{wire.EventSubmitted, wire.EventApproved, wire.EventIssued, wire.EventReversed}
 			if got := eventTypes(a); !slices.Equal(got, wantEvents) {
 				t.Errorf("timeline of A = %v, want %v", got, wantEvents)
 			}
@@ -93,11 +94,11 @@ func TestLifecycle(t *testing.T) {
 			}
 
 			// History: at the height of the submission the bill was still submitted.
-			old, err := ledger.DecodeBill(c.get(ledger.BillKey(idA), submittedAt))
-			if err != nil || old.Status != ledger.StatusSubmitted {
+			old, err := wire.DecodeBillRecord(c.get(wire.BillKey(idA), submittedAt))
+			if err != nil || old.Status != wire.StatusSubmitted {
 				t.Errorf("bill A at height %d: %s %v, want submitted", submittedAt, old.Status, err)
 			}
-			if v := c.get(ledger.BillKey(bill.ID(org, "no such serial")), 0); v != nil {
+			if v := c.get(wire.BillKey(bill.ID(org, "no such serial")), 0); v != nil {
 				t.Errorf("missing bill has value %x", v)
 			}
 
@@ -105,8 +106,8 @@ func TestLifecycle(t *testing.T) {
 			subB := cashier.submission(org, "MZ20260105-0002", 800, 2048)
 			idB := bill.ID(org, subB.Serial)
 			c.ok(cashier.tx(t, subB))
-			c.ok(n.clerk2.tx(t, &ledger.Reject{ID: idB, Revision: 1, Reason: "项目金额与合计不符"}))
-			if b := c.bill(idB); b.Status != ledger.StatusRejected || b.Reason != "项目金额与合计不符" {
+			c.ok(n.clerk2.tx(t, &wire.Reject{ID: idB, Revision: 1, Reason: "项目金额与合计不符"}))
+			if b := c.bill(idB); b.Status != wire.StatusRejected || b.Reason != "项目金额与合计不符" {
 				t.Fatalf("rejected bill: %s %q", b.Status, b.Reason)
 			}
 			subB2 := cashier.submission(org, subB.Serial, 900, 2000)
@@ -115,35 +116,35 @@ func TestLifecycle(t *testing.T) {
 				t.Fatalf("resubmission result %+v, want revision 2", r)
 			}
 			c.ok(n.clerk.tx(t, n.clerk.approval(subB2, 2)))
-			c.ok(cashier.tx(t, &ledger.Issue{ID: idB}))
+			c.ok(cashier.tx(t, &wire.Issue{ID: idB}))
 			b := c.bill(idB)
-			wantEvents = []ledger.EventType{ledger.EventSubmitted, ledger.EventRejected, ledger.EventResubmitted, ledger.EventApproved, ledger.EventIssued}
+			wantEvents = []wire.EventType{wire.EventSubmitted, wire.EventRejected, wire.EventResubmitted, wire.EventApproved, wire.EventIssued}
 			if got := eventTypes(b); !slices.Equal(got, wantEvents) || b.Number != "0000000003" || b.Total != 900 {
 				t.Errorf("bill B: timeline %v number %q total %d", got, b.Number, b.Total)
 			}
-			if string(c.get(ledger.PayloadKey(idB, 1), 0)) != string(subB.Payload) || string(c.get(ledger.PayloadKey(idB, 2), 0)) != string(subB2.Payload) {
+			if string(c.get(wire.PayloadKey(idB, 1), 0)) != string(subB.Payload) || string(c.get(wire.PayloadKey(idB, 2), 0)) != string(subB2.Payload) {
 				t.Errorf("payloads of both revisions are not kept")
 			}
 			subC := cashier.submission(org, "MZ20260105-0003", 100, 500)
 			idC := bill.ID(org, subC.Serial)
 			c.ok(cashier.tx(t, subC))
-			c.ok(cashier.tx(t, &ledger.Withdraw{ID: idC, Reason: "重复录入"}))
-			if s := c.bill(idC).Status; s != ledger.StatusWithdrawn {
+			c.ok(cashier.tx(t, &wire.Withdraw{ID: idC, Reason: "重复录入"}))
+			if s := c.bill(idC).Status; s != wire.StatusWithdrawn {
 				t.Errorf("withdrawn bill is %s", s)
 			}
 
 			// The org's list, newest first, with and without a status filter, in pages.
-			all := c.list(ledger.QueryBills, ledger.ListRequest{Org: org})
+			all := c.list(wire.QueryBills, wire.ListRequest{Org: org})
 			if got := ids(all.Bills); !slices.Equal(got, []string{idC, idB, redID, idA}) {
 				t.Errorf("org bills = %v", got)
 			}
-			issued := c.list(ledger.QueryBills, ledger.ListRequest{Org: org, Status: ledger.StatusIssued})
+			issued := c.list(wire.QueryBills, wire.ListRequest{Org: org, Status: wire.StatusIssued})
 			if got := ids(issued.Bills); !slices.Equal(got, []string{idB, redID}) {
 				t.Errorf("issued org bills = %v", got)
 			}
 			var paged []string
-			for req := (ledger.ListRequest{Org: org, Limit: 3}); ; {
-				p := c.list(ledger.QueryBills, req)
+			for req := (wire.ListRequest{Org: org, Limit: 3}); ; {
+				p := c.list(wire.QueryBills, req)
 				paged = append(paged, ids(p.Bills)...)
 				if p.Next == 0 {
 					break
@@ -156,34 +157,34 @@ func TestLifecycle(t *testing.T) {
 
 			// Orgs, accounts, grants, rotation and segments.
 			newOrg, newCashier := "H32019999", newActor("new cashier")
-			c.ok(n.admin.tx(t, &ledger.RegisterOrg{ID: newOrg, Name: "南京市第九人民医院", Kind: ledger.OrgHospital, Bureau: bureau, EncKey: []byte("k1")}))
-			c.ok(n.admin.tx(t, &ledger.RegisterAccount{Pub: newCashier.PublicKey(), EncKey: []byte("e"), Name: "孙收费", Role: ledger.RoleCashier, Org: newOrg}))
+			c.ok(n.admin.tx(t, &wire.RegisterOrg{ID: newOrg, Name: "南京市第九人民医院", Kind: wire.OrgHospital, Bureau: bureau, EncKey: []byte("k1")}))
+			c.ok(n.admin.tx(t, &wire.RegisterAccount{Pub: newCashier.PublicKey(), EncKey: []byte("e"), Name: "孙收费", Role: wire.RoleCashier, Org: newOrg}))
 			// Nobody holds the first key of an org registered after genesis: its first
 			// member makes the org's key by a rotation.
-			c.ok(newCashier.tx(t, &ledger.RotateOrgKey{Org: newOrg, Epoch: 2, EncKey: []byte("k2"),
-				Grants: []ledger.MemberGrant{{Member: newCashier.PublicKey(), Wrapped: []byte("w2")}}}))
-			o, err := ledger.DecodeOrg(c.get(ledger.OrgKey(newOrg), 0))
+			c.ok(newCashier.tx(t, &wire.RotateOrgKey{Org: newOrg, Epoch: 2, EncKey: []byte("k2"),
+				Grants: []wire.MemberGrant{{Member: newCashier.PublicKey(), Wrapped: []byte("w2")}}}))
+			o, err := wire.DecodeOrg(c.get(wire.OrgKey(newOrg), 0))
 			if err != nil || o.KeyEpoch != 2 || string(o.EncKey) != "k2" {
 				t.Errorf("rotated org: epoch %d key %q %v", o.KeyEpoch, o.EncKey, err)
 			}
-			g, err := ledger.DecodeGrant(c.get(ledger.GrantKey(newOrg, newCashier.PublicKey(), 2), 0))
+			g, err := wire.DecodeGrant(c.get(wire.GrantKey(newOrg, newCashier.PublicKey(), 2), 0))
 			if err != nil || string(g.Wrapped) != "w2" || !g.By.Equal(newCashier.PublicKey()) {
 				t.Errorf("grant of epoch 2: %+v %v", g, err)
 			}
-			c.ok(n.clerk.tx(t, &ledger.AllocateSegment{Org: newOrg, Code: "32060126", Start: 5001, End: 5001}))
+			c.ok(n.clerk.tx(t, &wire.AllocateSegment{Org: newOrg, Code: "32060126", Start: 5001, End: 5001}))
 			subN := newCashier.submission(newOrg, "ZY-1", 5, 100)
 			c.ok(newCashier.tx(t, subN))
 			c.ok(n.clerk.tx(t, n.clerk.approval(subN, 1)))
-			c.ok(newCashier.tx(t, &ledger.Issue{ID: bill.ID(newOrg, "ZY-1")}))
+			c.ok(newCashier.tx(t, &wire.Issue{ID: bill.ID(newOrg, "ZY-1")}))
 			if got := c.bill(bill.ID(newOrg, "ZY-1")).Number; got != "0000005001" {
 				t.Errorf("number from the new segment = %q", got)
 			}
-			s, err := ledger.DecodeSegment(c.get(ledger.SegmentKey(newOrg, "32060126"), 0))
+			s, err := wire.DecodeSegment(c.get(wire.SegmentKey(newOrg, "32060126"), 0))
 			if err != nil || s.Next != 5002 {
 				t.Errorf("segment after issue: %+v %v", s, err)
 			}
-			acct, err := ledger.DecodeAccount(c.get(ledger.AccountKey(cashier.PublicKey()), 0))
-			if err != nil || acct.Seq != cashier.seq || acct.Role != ledger.RoleCashier || acct.Org != org {
+			acct, err := wire.DecodeAccount(c.get(wire.AccountKey(cashier.PublicKey()), 0))
+			if err != nil || acct.Seq != cashier.seq || acct.Role != wire.RoleCashier || acct.Org != org {
 				t.Errorf("cashier account %+v %v, want seq %d", acct, err, cashier.seq)
 			}
 
@@ -204,7 +205,7 @@ func TestLifecycle(t *testing.T) {
 			if info := c.info(); info.LastBlockHeight != height || string(info.LastBlockAppHash) != string(hash) {
 				t.Fatalf("after restart Info = %d %x, want %d %x", info.LastBlockHeight, info.LastBlockAppHash, height, hash)
 			}
-			if old := c.get(ledger.BillKey(idA), submittedAt); old == nil {
+			if old := c.get(wire.BillKey(idA), submittedAt); old == nil {
 				t.Errorf("old version lost on restart")
 			}
 			c.ok(cashier.tx(t, cashier.submission(org, "after restart", 1, 10)))
@@ -212,20 +213,20 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
-func (c *chain) list(path string, req ledger.ListRequest) ledger.ListPage {
+func (c *chain) list(path string, req wire.ListRequest) wire.ListPage {
 	c.t.Helper()
 	res, err := c.app.Query(context.Background(), &abci.QueryRequest{Path: path, Data: req.Encode()})
 	if err != nil || res.Code != 0 {
 		c.t.Fatalf("Query %s: %d %s %v", path, res.GetCode(), res.GetLog(), err)
 	}
-	p, err := ledger.DecodeListPage(res.Value)
+	p, err := wire.DecodeListPage(res.Value)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	return p
 }
 
-func ids(bs []ledger.Bill) []string {
+func ids(bs []wire.BillRecord) []string {
 	var out []string
 	for _, b := range bs {
 		out = append(out, b.ID)
@@ -233,8 +234,8 @@ func ids(bs []ledger.Bill) []string {
 	return out
 }
 
-func eventTypes(b ledger.Bill) []ledger.EventType {
-	var out []ledger.EventType
+func eventTypes(b wire.BillRecord) []wire.EventType {
+	var out []wire.EventType
 	for _, e := range b.Events {
 		out = append(out, e.Type)
 	}

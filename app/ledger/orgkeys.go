@@ -2,59 +2,62 @@ package ledger
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ed25519"
+
+	"ebill/app/wire"
 )
 
 // Org keys: grants are append-only, rotations reach every reading member before their
 // epoch comes into use. See docs/SECURITY.md.
 
 // holdsKey checks that the signer is of org and holds a grant of its key of epoch.
-func (x *exec) holdsKey(org string, epoch uint32, t MsgType) error {
+func (x *exec) holdsKey(org string, epoch uint32, t wire.MsgType) error {
 	if err := x.requireOrg(org, "to hand on its key"); err != nil {
 		return err
 	}
-	if _, ok, err := load(x, GrantKey(org, x.signer.Pub, epoch), DecodeGrant); err != nil || ok {
+	if _, ok, err := load(x, wire.GrantKey(org, x.signer.Pub, epoch), wire.DecodeGrant); err != nil || ok {
 		return err
 	}
-	return refuse(CodeNoGrant, "signer %s holds no grant of %q key epoch %d needed for %s", short(x.signer.Pub), org, epoch, t)
+	return wire.Refuse(wire.CodeNoGrant, "signer %s holds no grant of %q key epoch %d needed for %s", short(x.signer.Pub), org, epoch, t)
 }
 
 // grant records member's wrapped key of org's epoch e, once, and counts it in e: member
 // must be a reading account of org without a grant of that epoch.
-func (x *exec) grant(org string, e *OrgEpoch, member ed25519.PublicKey, wrapped []byte) error {
+func (x *exec) grant(org string, e *wire.OrgEpoch, member ed25519.PublicKey, wrapped []byte) error {
 	epoch := e.Epoch
-	a, ok, err := load(x, AccountKey(member), DecodeAccount)
+	a, ok, err := load(x, wire.AccountKey(member), wire.DecodeAccount)
 	switch {
 	case err != nil:
 		return err
 	case !ok:
-		return refuse(CodeNotFound, "member %x has no account", member)
+		return wire.Refuse(wire.CodeNotFound, "member %x has no account", member)
 	case a.Org != org:
-		return refuse(CodeWrongOrg, "member %s belongs to %q, not %q", short(member), a.Org, org)
-	case !readsBills(a.Role):
-		return refuse(CodeInvalid, "member %s is the %s, who holds no org key", short(member), a.Role)
+		return wire.Refuse(wire.CodeWrongOrg, "member %s belongs to %q, not %q", short(member), a.Org, org)
+	case !wire.ReadsBills(a.Role):
+		return wire.Refuse(wire.CodeInvalid, "member %s is the %s, who holds no org key", short(member), a.Role)
 	}
-	key := GrantKey(org, member, epoch)
+	key := wire.GrantKey(org, member, epoch)
 	if raw, err := x.st.Get(key); err != nil || raw != nil {
-		return firstErr(err, refuse(CodeExists, "member %s already holds a grant of %q key epoch %d; grants are never overwritten", short(member), org, epoch))
+		return cmp.Or(err, wire.Refuse(wire.CodeExists, "member %s already holds a grant of %q key epoch %d; grants are never overwritten", short(member), org, epoch))
 	}
-	g := Grant{Org: org, Member: member, Epoch: epoch, Wrapped: wrapped, By: x.signer.Pub, Height: x.height}
-	x.st.set(key, g.encode())
+	g := wire.Grant{Org: org, Member: member, Epoch: epoch, Wrapped: wrapped, By: x.signer.Pub, Height: x.height}
+	x.st.set(key, g.Encode())
 	e.Granted++
 	return nil
 }
 
-func (x *exec) epoch(org string, epoch uint32) (OrgEpoch, error) {
-	return mustLoad(x, "key epoch", org, EpochKey(org, epoch), DecodeEpoch)
+func (x *exec) epoch(org string, epoch uint32) (wire.OrgEpoch, error) {
+	return mustLoad(x, "key epoch", org, wire.EpochKey(org, epoch), wire.DecodeEpoch)
 }
 
-func (x *exec) grantOrgKey(m *GrantOrgKey) error {
+func (x *exec) grantOrgKey(m *wire.GrantOrgKey) error {
 	o, err := x.org(m.Org)
 	if err != nil {
 		return err
 	}
 	if m.Epoch > o.KeyEpoch {
-		return refuse(CodeBadEpoch, "org %q key epoch %d is not in use (current %d); a pending epoch is granted by rotate_org_key", m.Org, m.Epoch, o.KeyEpoch)
+		return wire.Refuse(wire.CodeBadEpoch, "org %q key epoch %d is not in use (current %d); a pending epoch is granted by rotate_org_key", m.Org, m.Epoch, o.KeyEpoch)
 	}
 	if !x.genesis {
 		if err := x.holdsKey(m.Org, m.Epoch, m.Type()); err != nil {
@@ -68,7 +71,7 @@ func (x *exec) grantOrgKey(m *GrantOrgKey) error {
 	if err := x.grant(m.Org, &e, m.Member, m.Wrapped); err != nil {
 		return err
 	}
-	x.st.set(EpochKey(m.Org, m.Epoch), e.encode())
+	x.st.set(wire.EpochKey(m.Org, m.Epoch), e.Encode())
 	return nil
 }
 
@@ -76,7 +79,7 @@ func (x *exec) grantOrgKey(m *GrantOrgKey) error {
 // grants; the epoch comes into use when every reading member holds a grant of it. The
 // signer must hold the current key, unless nobody does: that is how the first member of an
 // org registered after genesis makes its key.
-func (x *exec) rotateOrgKey(m *RotateOrgKey) error {
+func (x *exec) rotateOrgKey(m *wire.RotateOrgKey) error {
 	o, err := x.org(m.Org)
 	if err != nil {
 		return err
@@ -92,20 +95,20 @@ func (x *exec) rotateOrgKey(m *RotateOrgKey) error {
 	} else if err := x.requireOrg(m.Org, "to make its key"); err != nil {
 		return err
 	}
-	var e OrgEpoch
+	var e wire.OrgEpoch
 	switch {
 	case m.Epoch == o.NextEpoch+1:
-		e = OrgEpoch{Org: o.ID, Epoch: m.Epoch, EncKey: m.EncKey, By: x.signer.Pub, Height: x.height}
+		e = wire.OrgEpoch{Org: o.ID, Epoch: m.Epoch, EncKey: m.EncKey, By: x.signer.Pub, Height: x.height}
 		o.NextEpoch = m.Epoch
 	case m.Epoch == o.NextEpoch && o.NextEpoch > o.KeyEpoch:
 		if e, err = x.epoch(o.ID, m.Epoch); err != nil {
 			return err
 		}
 		if !bytes.Equal(e.EncKey, m.EncKey) {
-			return refuse(CodeBadEpoch, "pending key epoch %d of org %q has another public key", m.Epoch, m.Org)
+			return wire.Refuse(wire.CodeBadEpoch, "pending key epoch %d of org %q has another public key", m.Epoch, m.Org)
 		}
 	default:
-		return refuse(CodeBadEpoch, "org %q is at key epoch %d (rotation to %d started); a rotation names the next epoch or continues the pending one", m.Org, o.KeyEpoch, o.NextEpoch)
+		return wire.Refuse(wire.CodeBadEpoch, "org %q is at key epoch %d (rotation to %d started); a rotation names the next epoch or continues the pending one", m.Org, o.KeyEpoch, o.NextEpoch)
 	}
 	for _, g := range m.Grants {
 		if err := x.grant(m.Org, &e, g.Member, g.Wrapped); err != nil {
@@ -116,24 +119,24 @@ func (x *exec) rotateOrgKey(m *RotateOrgKey) error {
 		e.Complete = true
 		o.KeyEpoch, o.EncKey = e.Epoch, e.EncKey
 	}
-	x.st.set(EpochKey(o.ID, e.Epoch), e.encode())
+	x.st.set(wire.EpochKey(o.ID, e.Epoch), e.Encode())
 	x.putOrg(&o)
 	return nil
 }
 
 // bindCode binds a bill code to the bureau whose clerks allocate its numbers.
-func (x *exec) bindCode(m *BindCode) error {
+func (x *exec) bindCode(m *wire.BindCode) error {
 	b, err := x.org(m.Bureau)
 	if err != nil {
 		return err
 	}
-	if b.Kind != OrgBureau {
-		return refuse(CodeInvalid, "org %q is a %s; codes are bound to bureaus", m.Bureau, b.Kind)
+	if b.Kind != wire.OrgBureau {
+		return wire.Refuse(wire.CodeInvalid, "org %q is a %s; codes are bound to bureaus", m.Bureau, b.Kind)
 	}
-	if c, ok, err := load(x, CodeKey(m.Code), DecodeCode); err != nil || ok {
-		return firstErr(err, refuse(CodeExists, "bill code %s is bound to %q", m.Code, c.Bureau))
+	if c, ok, err := load(x, wire.CodeKey(m.Code), wire.DecodeCode); err != nil || ok {
+		return cmp.Or(err, wire.Refuse(wire.CodeExists, "bill code %s is bound to %q", m.Code, c.Bureau))
 	}
-	c := CodeBinding{Code: m.Code, Bureau: m.Bureau}
-	x.st.set(CodeKey(m.Code), c.encode())
+	c := wire.CodeBinding{Code: m.Code, Bureau: m.Bureau}
+	x.st.set(wire.CodeKey(m.Code), c.Encode())
 	return nil
 }

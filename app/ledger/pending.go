@@ -1,6 +1,10 @@
 package ledger
 
-import "sync"
+import (
+	"sync"
+
+	"ebill/app/wire"
+)
 
 // DefaultMaxPendingPerSigner is the quota of Options.MaxPendingPerSigner: ten times what a
 // desk's batch keeps in flight, a twentieth of a node's default mempool.
@@ -33,7 +37,7 @@ func newPending(quota int) *pending {
 
 // admit counts tx for its signer unless the signer's quota is used up. A transaction
 // already counted (gossiped to this node again) is admitted without counting it twice.
-func (p *pending) admit(tx *Tx, height int64) bool {
+func (p *pending) admit(tx *wire.Tx, height int64) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, ok := p.txs[tx.Hash]; ok {

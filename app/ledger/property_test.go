@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
+	"ebill/app/wire"
 )
 
 // TestRandomInterleavings feeds the same random blocks of submit, review, issue, reverse
@@ -28,16 +28,16 @@ func TestRandomInterleavings(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 0))
 			type op struct {
 				id     string
-				next   ledger.Status // status if the tx succeeds
-				sub    *ledger.SubmitBill
+				next   wire.Status // status if the tx succeeds
+				sub    *wire.SubmitBill
 				red    string // id of the red bill a reverse creates
 				submit bool
 			}
-			status := map[string]ledger.Status{} // the model: what succeeded so far
-			subs := map[string]*ledger.SubmitBill{}
+			status := map[string]wire.Status{} // the model: what succeeded so far
+			subs := map[string]*wire.SubmitBill{}
 			revs := map[string]uint32{}
 			var order []string // bill ids in creation order, for deterministic picks
-			pick := func(want ledger.Status) (string, bool) {
+			pick := func(want wire.Status) (string, bool) {
 				var c []string
 				for _, id := range order {
 					if status[id] == want {
@@ -62,33 +62,33 @@ func TestRandomInterleavings(t *testing.T) {
 					case k < 4: // submit a new bill, or resubmit a rejected one
 						s := "S" + strconv.Itoa(serial)
 						serial++
-						if id, ok := pick(ledger.StatusRejected); ok && k == 0 {
+						if id, ok := pick(wire.StatusRejected); ok && k == 0 {
 							s = subs[id].Serial
 							org, cashier = subs[id].Org, n.cashiers[slices.Index(n.hospitals, subs[id].Org)]
 						}
 						m := cashier.submission(org, s, bill.Money(rng.IntN(100000)), 64+rng.IntN(512))
-						o = op{id: bill.ID(org, s), next: ledger.StatusSubmitted, sub: m, submit: true}
+						o = op{id: bill.ID(org, s), next: wire.StatusSubmitted, sub: m, submit: true}
 						tx = cashier.tx(t, m)
 					case k < 6:
-						id, ok := pick(ledger.StatusSubmitted)
+						id, ok := pick(wire.StatusSubmitted)
 						if !ok {
 							continue
 						}
 						clerk := []*actor{n.clerk, n.clerk2}[rng.IntN(2)]
 						if rng.IntN(4) == 0 {
-							o, tx = op{id: id, next: ledger.StatusRejected}, clerk.tx(t, &ledger.Reject{ID: id, Revision: revs[id], Reason: "不符"})
+							o, tx = op{id: id, next: wire.StatusRejected}, clerk.tx(t, &wire.Reject{ID: id, Revision: revs[id], Reason: "不符"})
 						} else {
-							o, tx = op{id: id, next: ledger.StatusApproved}, clerk.tx(t, clerk.approval(subs[id], revs[id]))
+							o, tx = op{id: id, next: wire.StatusApproved}, clerk.tx(t, clerk.approval(subs[id], revs[id]))
 						}
 					case k < 8:
-						id, ok := pick(ledger.StatusApproved)
+						id, ok := pick(wire.StatusApproved)
 						if !ok {
 							continue
 						}
 						c := n.cashiers[slices.Index(n.hospitals, subs[id].Org)]
-						o, tx = op{id: id, next: ledger.StatusIssued}, c.tx(t, &ledger.Issue{ID: id})
+						o, tx = op{id: id, next: wire.StatusIssued}, c.tx(t, &wire.Issue{ID: id})
 					case k < 9:
-						id, ok := pick(ledger.StatusIssued)
+						id, ok := pick(wire.StatusIssued)
 						if !ok || subs[id].Total < 0 {
 							continue
 						}
@@ -96,15 +96,15 @@ func TestRandomInterleavings(t *testing.T) {
 						c := n.cashiers[slices.Index(n.hospitals, orig.Org)]
 						red := c.submission(orig.Org, orig.Serial+"-R"+strconv.Itoa(serial), -orig.Total, 64)
 						serial++
-						o = op{id: id, next: ledger.StatusReversed, sub: red, red: bill.ID(red.Org, red.Serial)}
-						tx = c.tx(t, &ledger.Reverse{ID: id, Reason: "退费", Red: *red})
+						o = op{id: id, next: wire.StatusReversed, sub: red, red: bill.ID(red.Org, red.Serial)}
+						tx = c.tx(t, &wire.Reverse{ID: id, Reason: "退费", Red: *red})
 					default: // withdraw anything; refused unless not yet issued
 						if len(order) == 0 {
 							continue
 						}
 						id := order[rng.IntN(len(order))]
 						c := n.cashiers[slices.Index(n.hospitals, subs[id].Org)]
-						o, tx = op{id: id, next: ledger.StatusWithdrawn}, c.tx(t, &ledger.Withdraw{ID: id})
+						o, tx = op{id: id, next: wire.StatusWithdrawn}, c.tx(t, &wire.Withdraw{ID: id})
 					}
 					txs, ops = append(txs, tx), append(ops, o)
 				}
@@ -121,11 +121,11 @@ func TestRandomInterleavings(t *testing.T) {
 					if ra[i].Code != rb[i].Code {
 						t.Fatalf("block %d tx %d: codes differ: %d vs %d", a.height, i, ra[i].Code, rb[i].Code)
 					}
-					code, o := ledger.Code(ra[i].Code), ops[p]
+					code, o := wire.Code(ra[i].Code), ops[p]
 					switch code {
-					case ledger.CodeReplay, ledger.CodeMalformed, ledger.CodeBadSignature, ledger.CodeWrongRole, ledger.CodeWrongOrg, ledger.CodeUnknownSigner:
+					case wire.CodeReplay, wire.CodeMalformed, wire.CodeBadSignature, wire.CodeWrongRole, wire.CodeWrongOrg, wire.CodeUnknownSigner:
 						t.Fatalf("block %d tx %d: %s", a.height, i, ra[i].Log)
-					case ledger.CodeOK:
+					case wire.CodeOK:
 					default:
 						continue
 					}
@@ -137,7 +137,7 @@ func TestRandomInterleavings(t *testing.T) {
 						revs[o.id]++
 					}
 					if o.red != "" {
-						order, subs[o.red], revs[o.red], status[o.red] = append(order, o.red), o.sub, 1, ledger.StatusIssued
+						order, subs[o.red], revs[o.red], status[o.red] = append(order, o.red), o.sub, 1, wire.StatusIssued
 					}
 					status[o.id] = o.next
 				}
@@ -155,7 +155,7 @@ func TestRandomInterleavings(t *testing.T) {
 				}
 				num, _ := strconv.Atoi(bl.Number)
 				numbers[bl.Org] = append(numbers[bl.Org], num)
-				if got := string(a.get(ledger.NumberKey(bl.Code, bl.Number), 0)); got != id {
+				if got := string(a.get(wire.NumberKey(bl.Code, bl.Number), 0)); got != id {
 					t.Errorf("number %s indexes %q, want %s", bl.Number, got, id)
 				}
 			}
@@ -170,7 +170,7 @@ func TestRandomInterleavings(t *testing.T) {
 					}
 				}
 			}
-			counts := map[ledger.Status]int{}
+			counts := map[wire.Status]int{}
 			resubmitted := 0
 			for _, id := range order {
 				counts[status[id]]++
@@ -179,7 +179,7 @@ func TestRandomInterleavings(t *testing.T) {
 				}
 			}
 			t.Logf("%d bills numbered; final statuses %v; %d resubmitted", total, counts, resubmitted)
-			if total < 10 || counts[ledger.StatusReversed] == 0 || counts[ledger.StatusWithdrawn] == 0 || resubmitted == 0 {
+			if total < 10 || counts[wire.StatusReversed] == 0 || counts[wire.StatusWithdrawn] == 0 || resubmitted == 0 {
 				t.Errorf("the generator does not exercise every transition")
 			}
 		})

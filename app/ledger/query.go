@@ -8,95 +8,9 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmtcrypto "github.com/cometbft/cometbft/api/cometbft/crypto/v1"
 	"github.com/cosmos/iavl"
+
+	"ebill/app/wire"
 )
-
-// Query paths. Height 0 means the latest committed version; any other height H means the
-// state after block H, whose root is the app hash in header H+1.
-const (
-	// QueryKey looks up the raw store key in Data (BillKey, NumberKey, AccountKey, …).
-	// The response echoes Key and Height; Value is empty when the key is absent. With
-	// Prove it carries exactly one ProofOp of type ProofOpType whose Key is the store key and
-	// whose Data is a protobuf ics23.CommitmentProof: existence, or non-existence for an
-	// absent key, against the IAVL root.
-	QueryKey = "/key"
-	// QueryQueue lists the bills awaiting review at a bureau, oldest first. Data is a
-	// ListRequest; Value a ListPage. Unproven: fetch each bill again with QueryKey.
-	QueryQueue = "/queue"
-	// QueryBills lists an org's bills, newest first, optionally of one status. Data is a
-	// ListRequest; Value a ListPage. Unproven.
-	QueryBills = "/bills"
-
-	// ProofOpType is the type of the one proof op of a proven QueryKey response.
-	ProofOpType = "ics23:iavl"
-
-	// MaxListLimit caps ListRequest.Limit.
-	MaxListLimit = 100
-)
-
-// ListRequest asks for one page of a list. Cursor is ListPage.Next of the previous page,
-// 0 for the first.
-type ListRequest struct {
-	Org    string
-	Status Status // 0: any
-	Cursor uint64
-	Limit  int // 0 or above MaxListLimit: MaxListLimit
-}
-
-// ListPage is one page of a list. Next is the cursor of the following page, 0 at the end.
-type ListPage struct {
-	Bills []Bill
-	Next  uint64
-}
-
-// Encode gives the QueryRequest.Data of r.
-func (r ListRequest) Encode() []byte {
-	var e encoder
-	e.byte(recordVersion)
-	e.string(r.Org)
-	e.byte(byte(r.Status))
-	e.uint(r.Cursor)
-	e.uint(uint64(max(r.Limit, 0)))
-	return e.b
-}
-
-func decodeListRequest(b []byte) (ListRequest, error) {
-	d := decoder{b: b}
-	d.version()
-	r := ListRequest{Org: d.string(maxID), Status: Status(d.byte()), Cursor: d.uint(), Limit: int(min(d.uint(), MaxListLimit))}
-	if r.Limit == 0 {
-		r.Limit = MaxListLimit
-	}
-	return r, d.end()
-}
-
-func (p *ListPage) encode() []byte {
-	var e encoder
-	e.byte(recordVersion)
-	e.uint(uint64(len(p.Bills)))
-	for i := range p.Bills {
-		e.bytes(p.Bills[i].encode())
-	}
-	e.uint(p.Next)
-	return e.b
-}
-
-// DecodeListPage decodes the Value of a list query.
-func DecodeListPage(b []byte) (ListPage, error) {
-	d := decoder{b: b}
-	d.version()
-	var p ListPage
-	if n := d.count(MaxListLimit); n > 0 {
-		p.Bills = make([]Bill, n)
-	}
-	for i := range p.Bills {
-		var err error
-		if p.Bills[i], err = DecodeBill(d.bytes(MaxTxSize)); err != nil && d.err == nil {
-			d.err = err
-		}
-	}
-	p.Next = d.uint()
-	return p, d.end()
-}
 
 // Query answers QueryKey, QueryQueue and QueryBills at an explicit or the latest height.
 func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryResponse, error) {
@@ -108,23 +22,23 @@ func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryRespo
 	}
 	res := &abci.QueryResponse{Height: tree.Version()}
 	switch req.Path {
-	case QueryKey:
+	case wire.QueryKey:
 		err = proveKey(tree, req, res)
-	case QueryQueue, QueryBills:
-		var r ListRequest
-		if r, err = decodeListRequest(req.Data); err != nil {
-			err = refuse(CodeMalformed, "list request: %v", err)
+	case wire.QueryQueue, wire.QueryBills:
+		var r wire.ListRequest
+		if r, err = wire.DecodeListRequest(req.Data); err != nil {
+			err = wire.Refuse(wire.CodeMalformed, "list request: %v", err)
 			break
 		}
-		var page ListPage
-		if req.Path == QueryQueue {
-			page, err = list(tree, queueKey(r.Org, 0), r, true)
+		var page wire.ListPage
+		if req.Path == wire.QueryQueue {
+			page, err = list(tree, func(n uint64) []byte { return wire.QueueKey(r.Org, n) }, r, true)
 		} else {
-			page, err = list(tree, orgBillKey(r.Org, 0), r, false)
+			page, err = list(tree, func(n uint64) []byte { return wire.OrgBillKey(r.Org, n) }, r, false)
 		}
-		res.Value = page.encode()
+		res.Value = page.Encode()
 	default:
-		err = refuse(CodeInvalid, "unknown query path %q", req.Path)
+		err = wire.Refuse(wire.CodeInvalid, "unknown query path %q", req.Path)
 	}
 	if err != nil {
 		return queryRefused(req, err), nil
@@ -133,9 +47,9 @@ func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryRespo
 }
 
 func queryRefused(req *abci.QueryRequest, err error) *abci.QueryResponse {
-	code, ok := CodeOf(err)
+	code, ok := wire.CodeOf(err)
 	if !ok {
-		code = CodeNotFound
+		code = wire.CodeNotFound
 	}
 	return &abci.QueryResponse{Code: uint32(code), Log: err.Error(), Key: req.Data, Height: req.Height}
 }
@@ -145,11 +59,11 @@ func (a *App) version(h int64) (*iavl.ImmutableTree, error) {
 	latest := a.committed
 	switch {
 	case latest == nil:
-		return nil, refuse(CodeNotFound, "nothing committed yet")
+		return nil, wire.Refuse(wire.CodeNotFound, "nothing committed yet")
 	case h == 0 || h == latest.Version():
 		return latest, nil
 	case h < 0 || h > latest.Version():
-		return nil, refuse(CodeNotFound, "height %d is not committed; latest is %d", h, latest.Version())
+		return nil, wire.Refuse(wire.CodeNotFound, "height %d is not committed; latest is %d", h, latest.Version())
 	case a.previous != nil && h == a.previous.Version():
 		return a.previous, nil
 	}
@@ -162,7 +76,7 @@ func (a *App) version(h int64) (*iavl.ImmutableTree, error) {
 
 func proveKey(tree *iavl.ImmutableTree, req *abci.QueryRequest, res *abci.QueryResponse) error {
 	if len(req.Data) == 0 {
-		return refuse(CodeInvalid, "empty key")
+		return wire.Refuse(wire.CodeInvalid, "empty key")
 	}
 	value, err := tree.Get(req.Data)
 	if err != nil {
@@ -183,31 +97,31 @@ func proveKey(tree *iavl.ImmutableTree, req *abci.QueryRequest, res *abci.QueryR
 	if err != nil {
 		return fmt.Errorf("encode proof: %w", err)
 	}
-	res.ProofOps = &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{{Type: ProofOpType, Key: req.Data, Data: bz}}}
+	res.ProofOps = &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{{Type: wire.ProofOpType, Key: req.Data, Data: bz}}}
 	return nil
 }
 
 // list pages through index keys prefix‖ordinal (values: bill ids), oldest first when
 // ascending. It scans a bounded number of entries, so a status filter that matches little
 // returns short pages with a cursor rather than walking the whole org.
-func list(tree *iavl.ImmutableTree, zero []byte, r ListRequest, ascending bool) (ListPage, error) {
-	prefix := zero[:len(zero)-8]
-	start, end := zero, prefixEnd(prefix)
+func list(tree *iavl.ImmutableTree, key func(ordinal uint64) []byte, r wire.ListRequest, ascending bool) (wire.ListPage, error) {
+	zero := key(0)
+	start, end := zero, prefixEnd(zero[:len(zero)-8])
 	if r.Cursor != 0 {
 		if ascending {
-			start = append(bytes.Clone(prefix), be64(r.Cursor+1)...)
+			start = key(r.Cursor + 1)
 		} else {
-			end = append(bytes.Clone(prefix), be64(r.Cursor)...)
+			end = key(r.Cursor)
 		}
 	}
-	var page ListPage
+	var page wire.ListPage
 	var err error
 	budget := 8*r.Limit + 64
 	tree.IterateRange(start, end, ascending, func(k, v []byte) bool {
-		var b Bill
-		raw, gerr := tree.Get(BillKey(string(v)))
+		var b wire.BillRecord
+		raw, gerr := tree.Get(wire.BillKey(string(v)))
 		if gerr == nil {
-			b, gerr = DecodeBill(raw)
+			b, gerr = wire.DecodeBillRecord(raw)
 		}
 		if gerr != nil {
 			err = fmt.Errorf("list entry %q: %w", k, gerr)

@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	cmted "github.com/cometbft/cometbft/crypto/ed25519"
+
+	"ebill/app/wire"
 )
 
 // Signatures are verified with CometBFT's curve25519-voi Ed25519 under ZIP-215 rules, both
@@ -12,9 +14,9 @@ import (
 // every node, whether this node saw the tx in CheckTx or only in a block.
 
 // verifySingle verifies every signature of one transaction.
-func verifySingle(tx *Tx) bool {
-	for _, c := range tx.sigChecks() {
-		if !cmted.PubKey(c.pub).VerifySignature(c.msg, c.sig) {
+func verifySingle(tx *wire.Tx) bool {
+	for _, c := range tx.SigChecks() {
+		if !cmted.PubKey(c.Pub).VerifySignature(c.Msg, c.Sig) {
 			return false
 		}
 	}
@@ -23,7 +25,7 @@ func verifySingle(tx *Tx) bool {
 
 // verifyBatch verifies the signatures of txs split over the cores, each part in one batch,
 // and reports per transaction whether all of its signatures hold.
-func verifyBatch(txs []*Tx) []bool {
+func verifyBatch(txs []*wire.Tx) []bool {
 	ok := make([]bool, len(txs))
 	parts := min(runtime.GOMAXPROCS(0), (len(txs)+31)/32)
 	if parts <= 1 {
@@ -40,13 +42,13 @@ func verifyBatch(txs []*Tx) []bool {
 	return ok
 }
 
-func verifyPart(txs []*Tx, ok []bool) {
+func verifyPart(txs []*wire.Tx, ok []bool) {
 	bv := cmted.NewBatchVerifier()
 	var owner []int // owner[i] is the index in txs of the i-th signature added
 	for i, tx := range txs {
 		ok[i] = true
-		for _, c := range tx.sigChecks() {
-			if bv.Add(cmted.PubKey(c.pub), c.msg, c.sig) != nil {
+		for _, c := range tx.SigChecks() {
+			if bv.Add(cmted.PubKey(c.Pub), c.Msg, c.Sig) != nil {
 				ok[i] = false
 				continue
 			}

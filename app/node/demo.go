@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"ebill/app/ledger"
+	"ebill/app/wire"
 	"ebill/wallet"
 )
 
@@ -88,15 +89,15 @@ func DemoGenesis(ids DemoIdentities) (ledger.Genesis, error) {
 	g := ledger.Genesis{
 		Admin: ledger.HexBytes(ids.Admin.PublicKey()),
 		Orgs: []ledger.GenesisOrg{
-			{ID: DemoBureau, Name: "南京市财政局", Kind: ledger.OrgBureau, CreditCode: demoBureauCredit,
+			{ID: DemoBureau, Name: "南京市财政局", Kind: wire.OrgBureau, CreditCode: demoBureauCredit,
 				EncKey: bureauKey.KEMPublic()},
-			{ID: DemoHospital, Name: "南京市第一人民医院", Kind: ledger.OrgHospital, CreditCode: demoHospitalCredit,
+			{ID: DemoHospital, Name: "南京市第一人民医院", Kind: wire.OrgHospital, CreditCode: demoHospitalCredit,
 				Bureau: DemoBureau, EncKey: hospitalKey.KEMPublic()},
 		},
 		Accounts: []ledger.GenesisAccount{
-			account(ids.Admin.Public(), "张管理", ledger.RoleAdmin, DemoBureau),
-			account(cashier, "王收费", ledger.RoleCashier, DemoHospital),
-			account(clerk, "李复核", ledger.RoleFinance, DemoBureau),
+			account(ids.Admin.Public(), "张管理", wire.RoleAdmin, DemoBureau),
+			account(cashier, "王收费", wire.RoleCashier, DemoHospital),
+			account(clerk, "李复核", wire.RoleFinance, DemoBureau),
 		},
 		Codes:    []ledger.GenesisCode{{Code: DemoBillCode, Bureau: DemoBureau}},
 		Segments: []ledger.GenesisSegment{{Org: DemoHospital, Code: DemoBillCode, Start: 1, End: 10_000_000}},
@@ -119,6 +120,6 @@ func DemoGenesis(ids DemoIdentities) (ledger.Genesis, error) {
 	return g, nil
 }
 
-func account(p wallet.Public, name string, role ledger.Role, org string) ledger.GenesisAccount {
+func account(p wallet.Public, name string, role wire.Role, org string) ledger.GenesisAccount {
 	return ledger.GenesisAccount{Pub: ledger.HexBytes(p.SignKey), EncKey: p.KEMKey, Name: name, Role: role, Org: org}
 }

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
 	"ebill/app/node"
+	"ebill/app/wire"
 	"ebill/wallet"
 )
 
@@ -57,11 +57,11 @@ func TestDemoGenesis(t *testing.T) {
 	if len(g.Grants) != 2 {
 		t.Errorf("%d grants, want one per org", len(g.Grants))
 	}
-	roles := map[ledger.Role]string{}
+	roles := map[wire.Role]string{}
 	for _, a := range g.Accounts {
 		roles[a.Role] = a.Org
 	}
-	if roles[ledger.RoleCashier] != node.DemoHospital || roles[ledger.RoleFinance] != node.DemoBureau || !bytes.Equal(g.Admin, ids.Admin.PublicKey()) {
+	if roles[wire.RoleCashier] != node.DemoHospital || roles[wire.RoleFinance] != node.DemoBureau || !bytes.Equal(g.Admin, ids.Admin.PublicKey()) {
 		t.Errorf("accounts %+v, admin %x", g.Accounts, g.Admin)
 	}
 	if len(g.Segments) != 1 || g.Segments[0].Code != node.DemoBillCode || g.Segments[0].Start != 1 || g.Segments[0].End != 10_000_000 {

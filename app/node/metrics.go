@@ -6,7 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"ebill/app/ledger"
+	"ebill/app/wire"
 )
 
 // ledgerMetrics counts what the ledger does, next to CometBFT's own metrics on the same
@@ -51,17 +51,17 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 	return c, err
 }
 
-func (m *ledgerMetrics) TxResult(msg ledger.MsgType, code ledger.Code) {
+func (m *ledgerMetrics) TxResult(msg wire.MsgType, code wire.Code) {
 	m.txs.WithLabelValues(msg.String(), code.String()).Inc()
 }
 
-func (m *ledgerMetrics) BillEvent(t ledger.EventType) {
+func (m *ledgerMetrics) BillEvent(t wire.EventType) {
 	switch t {
-	case ledger.EventSubmitted, ledger.EventResubmitted:
+	case wire.EventSubmitted, wire.EventResubmitted:
 		m.submitted.Inc()
-	case ledger.EventIssued, ledger.EventRedIssued:
+	case wire.EventIssued, wire.EventRedIssued:
 		m.issued.Inc()
-	case ledger.EventRejected:
+	case wire.EventRejected:
 		m.rejected.Inc()
 	}
 }

@@ -16,9 +16,9 @@ import (
 	ics23 "github.com/cosmos/ics23/go"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
 	"ebill/app/node"
 	"ebill/app/node/nodetest"
+	"ebill/app/wire"
 )
 
 // demoHome initialises a demo network in a fresh directory.
@@ -81,11 +81,11 @@ func TestIssueAndProve(t *testing.T) {
 	for _, step := range []struct {
 		name string
 		s    *nodetest.Signer
-		msg  ledger.Msg
+		msg  wire.Msg
 	}{
 		{"submit", cashier, sub},
 		{"approve", clerk, nodetest.Approve(ids.Clerk, sub, 1)},
-		{"issue", cashier, &ledger.Issue{ID: id}},
+		{"issue", cashier, &wire.Issue{ID: id}},
 	} {
 		tx, err := step.s.Tx(step.msg)
 		if err != nil {
@@ -102,7 +102,7 @@ func TestIssueAndProve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := ledger.BillKey(id)
+	key := wire.BillKey(id)
 	value, proof, err := nodetest.Query(ctx, c, key, issued)
 	if err != nil {
 		t.Fatal(err)
@@ -128,17 +128,17 @@ func TestIssueAndProve(t *testing.T) {
 		t.Error("proof verifies against the app hash before the issue")
 	}
 
-	b, err := ledger.DecodeBill(value)
+	b, err := wire.DecodeBillRecord(value)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Status != ledger.StatusIssued || b.Number == "" {
+	if b.Status != wire.StatusIssued || b.Number == "" {
 		t.Fatalf("bill after issue: status %v, number %q; want issued with a number", b.Status, b.Number)
 	}
 	if want := bill.CheckCode(n.ChainID(), b.Code, b.Number, sub.Commitment); b.CheckCode != want {
 		t.Errorf("check code %q, want %q", b.CheckCode, want)
 	}
-	byNumber, err := nodetest.Proven(ctx, c, ledger.NumberKey(b.Code, b.Number), issued)
+	byNumber, err := nodetest.Proven(ctx, c, wire.NumberKey(b.Code, b.Number), issued)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestIssueAndProve(t *testing.T) {
 		t.Errorf("number %s/%s indexes %q, want %q", b.Code, b.Number, byNumber, id)
 	}
 
-	missing := ledger.BillKey(bill.ID(node.DemoHospital, "MZ-never-submitted"))
+	missing := wire.BillKey(bill.ID(node.DemoHospital, "MZ-never-submitted"))
 	value, proof, err = nodetest.Query(ctx, c, missing, issued)
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +185,7 @@ func TestRestartInProcess(t *testing.T) {
 			t.Fatalf("round %d: chain does not go on: %v", round, err)
 		}
 		for _, s := range serials {
-			v, err := nodetest.Proven(ctx, c, ledger.BillKey(bill.ID(node.DemoHospital, s)), h)
+			v, err := nodetest.Proven(ctx, c, wire.BillKey(bill.ID(node.DemoHospital, s)), h)
 			if err != nil || v == nil {
 				t.Fatalf("round %d: bill %s lost after restart (%v)", round, s, err)
 			}

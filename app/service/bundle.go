@@ -13,7 +13,7 @@ import (
 	ics23 "github.com/cosmos/ics23/go"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
+	"ebill/app/wire"
 	"ebill/lightclient"
 	"ebill/wallet"
 )
@@ -36,7 +36,7 @@ type Bundle struct {
 	// commitment: bill.Commitment(Salt, Bill) is the record's commitment.
 	Bill []byte `json:"bill"`
 	Salt []byte `json:"salt"`
-	// Record is the value stored under ledger.BillKey(BillID) in the state after block
+	// Record is the value stored under wire.BillKey(BillID) in the state after block
 	// Height, and Proof its ics23 existence proof (protobuf CommitmentProof) against the
 	// app hash in the header at Height+1.
 	Record []byte `json:"record"`
@@ -140,11 +140,11 @@ func VerifyBundle(b *Bundle, chainID string, validatorsHash []byte) (*View, erro
 	if !bytes.Equal(root, sh.AppHash) {
 		return refuse("the proof's root %X is not the app hash %X", root, sh.AppHash)
 	}
-	if !ics23.VerifyMembership(ics23.IavlSpec, root, &proof, ledger.BillKey(b.BillID), b.Record) {
+	if !ics23.VerifyMembership(ics23.IavlSpec, root, &proof, wire.BillKey(b.BillID), b.Record) {
 		return refuse("the record is not proven under its key")
 	}
 
-	rec, err := ledger.DecodeBill(b.Record)
+	rec, err := wire.DecodeBillRecord(b.Record)
 	if err != nil {
 		return refuse("record: %v", err)
 	}
@@ -179,9 +179,9 @@ func VerifyBundle(b *Bundle, chainID string, validatorsHash []byte) (*View, erro
 
 // countersigned reports whether the record must carry the bureau's countersignature: every
 // approved bill does, except red bills, which the ledger issues at once.
-func countersigned(rec *ledger.Bill) bool {
+func countersigned(rec *wire.BillRecord) bool {
 	switch rec.Status {
-	case ledger.StatusApproved, ledger.StatusIssued, ledger.StatusReversed:
+	case wire.StatusApproved, wire.StatusIssued, wire.StatusReversed:
 		return rec.RedOf == ""
 	}
 	return false
@@ -211,7 +211,7 @@ func (d *Desk) bundle(ctx context.Context, id string) (*Bundle, *View, error) {
 		return nil, nil, err
 	}
 	n := d.net
-	key := ledger.BillKey(id)
+	key := wire.BillKey(id)
 	raw, ver, err := call(ctx, n, func(ctx context.Context) ([]byte, lightclient.Verified, error) { return n.lc.Get(ctx, key) })
 	if err != nil {
 		return nil, nil, fmt.Errorf("bundle %q: %w", id, err)
@@ -220,7 +220,7 @@ func (d *Desk) bundle(ctx context.Context, id string) (*Bundle, *View, error) {
 		Record: raw, Height: ver.Height}
 	next := ver.Height + 1
 	err = n.each(ctx, func(ctx context.Context, c rpcclient.Client, _ string) error {
-		q, err := c.ABCIQueryWithOptions(ctx, ledger.QueryKey, key, rpcclient.ABCIQueryOptions{Height: ver.Height, Prove: true})
+		q, err := c.ABCIQueryWithOptions(ctx, wire.QueryKey, key, rpcclient.ABCIQueryOptions{Height: ver.Height, Prove: true})
 		if err != nil {
 			return err
 		}

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
+	"ebill/app/wire"
 	"ebill/lightclient"
 	"ebill/wallet"
 )
@@ -20,7 +20,7 @@ import (
 type Account struct {
 	Name    string // the person's name on the ledger
 	Address string // wallet.Address of the signing key
-	Role    ledger.Role
+	Role    wire.Role
 	Org     string
 	OrgName string
 	// OrgCredit is the org's 统一社会信用代码, which a hospital's bills carry as the payee's.
@@ -38,11 +38,11 @@ type Desk struct {
 	seq atomic.Uint64
 
 	mu     sync.Mutex
-	keys   []*wallet.OrgKey      // every epoch of the org's key granted to this identity
-	alarm  error                 // grants whose key is not the org's on the ledger; wraps ErrKeyMismatch
-	orgs   map[string]ledger.Org // orgs read so far; name, credit code and bureau never change
-	seen   map[[32]byte]string   // review fingerprints → the bill that had it
-	opened map[[32]byte][]byte   // salt ‖ canonical bytes by commitment; see remember
+	keys   []*wallet.OrgKey    // every epoch of the org's key granted to this identity
+	alarm  error               // grants whose key is not the org's on the ledger; wraps ErrKeyMismatch
+	orgs   map[string]wire.Org // orgs read so far; name, credit code and bureau never change
+	seen   map[[32]byte]string // review fingerprints → the bill that had it
+	opened map[[32]byte][]byte // salt ‖ canonical bytes by commitment; see remember
 }
 
 // As makes a Desk for id: it reads id's account by a verified read and unwraps the keys of
@@ -60,7 +60,7 @@ func (n *Network) As(ctx context.Context, id *wallet.Identity) (*Desk, error) {
 		net: n, id: id,
 		acct: Account{Name: a.Name, Address: wallet.Address(id.PublicKey()), Role: a.Role,
 			Org: a.Org, OrgName: o.Name, OrgCredit: o.CreditCode, Bureau: o.Bureau},
-		orgs:   map[string]ledger.Org{o.ID: o},
+		orgs:   map[string]wire.Org{o.ID: o},
 		seen:   map[[32]byte]string{},
 		opened: map[[32]byte][]byte{},
 	}
@@ -86,13 +86,13 @@ func call[T any](ctx context.Context, n *Network, get func(context.Context) (T, 
 	return x, v, lightErr(err)
 }
 
-func (n *Network) account(ctx context.Context, pub ed25519.PublicKey) (ledger.Account, error) {
-	a, _, err := call(ctx, n, func(ctx context.Context) (ledger.Account, lightclient.Verified, error) { return n.lc.Account(ctx, pub) })
+func (n *Network) account(ctx context.Context, pub ed25519.PublicKey) (wire.Account, error) {
+	a, _, err := call(ctx, n, func(ctx context.Context) (wire.Account, lightclient.Verified, error) { return n.lc.Account(ctx, pub) })
 	return a, err
 }
 
-func (n *Network) org(ctx context.Context, id string) (ledger.Org, error) {
-	o, _, err := call(ctx, n, func(ctx context.Context) (ledger.Org, lightclient.Verified, error) { return n.lc.Org(ctx, id) })
+func (n *Network) org(ctx context.Context, id string) (wire.Org, error) {
+	o, _, err := call(ctx, n, func(ctx context.Context) (wire.Org, lightclient.Verified, error) { return n.lc.Org(ctx, id) })
 	if err != nil {
 		return o, fmt.Errorf("org %q: %w", id, err)
 	}
@@ -103,11 +103,11 @@ func (n *Network) org(ctx context.Context, id string) (ledger.Org, error) {
 // whose public half is the one the ledger holds for that epoch. A grant is written by a
 // colleague; one who wraps a key of their own (or garbage) raises the alarm instead of
 // giving this desk a key nobody else reads with.
-func (d *Desk) loadKeys(ctx context.Context, o ledger.Org) error {
+func (d *Desk) loadKeys(ctx context.Context, o wire.Org) error {
 	var keys []*wallet.OrgKey
 	var alarms []error
 	for epoch := uint32(1); epoch <= o.KeyEpoch; epoch++ {
-		g, _, err := call(ctx, d.net, func(ctx context.Context) (ledger.Grant, lightclient.Verified, error) {
+		g, _, err := call(ctx, d.net, func(ctx context.Context) (wire.Grant, lightclient.Verified, error) {
 			return d.net.lc.Grant(ctx, o.ID, d.id.PublicKey(), epoch)
 		})
 		if errors.Is(err, ErrNotFound) {
@@ -119,12 +119,12 @@ func (d *Desk) loadKeys(ctx context.Context, o ledger.Org) error {
 		want := o.EncKey
 		if epoch != o.KeyEpoch {
 			raw, _, err := call(ctx, d.net, func(ctx context.Context) ([]byte, lightclient.Verified, error) {
-				return d.net.lc.Get(ctx, ledger.EpochKey(o.ID, epoch))
+				return d.net.lc.Get(ctx, wire.EpochKey(o.ID, epoch))
 			})
 			if err != nil {
 				return fmt.Errorf("key epoch %d of org %q: %w", epoch, o.ID, err)
 			}
-			e, err := ledger.DecodeEpoch(raw)
+			e, err := wire.DecodeEpoch(raw)
 			if err != nil {
 				return fmt.Errorf("%w: key epoch %d of org %q: %w", ErrVerification, epoch, o.ID, err)
 			}
@@ -184,7 +184,7 @@ func (d *Desk) key(ctx context.Context, env *wallet.Envelope) (*wallet.OrgKey, e
 }
 
 // orgOf reads org once: its name, credit code and bureau are fixed at registration.
-func (d *Desk) orgOf(ctx context.Context, id string) (ledger.Org, error) {
+func (d *Desk) orgOf(ctx context.Context, id string) (wire.Org, error) {
 	d.mu.Lock()
 	o, ok := d.orgs[id]
 	d.mu.Unlock()
@@ -214,7 +214,7 @@ type View struct {
 	// in; nil when the identity may not read it.
 	Bill *bill.Bill
 	// Record is the ledger's record: status, signatures and the timeline (Record.Events).
-	Record ledger.Bill
+	Record wire.BillRecord
 	// Verified is where the record was proven: height, app hash, share of voting power.
 	Verified lightclient.Verified
 	// Existed is set by Submit when the ledger already held another bill with this org and
@@ -235,7 +235,7 @@ func (d *Desk) Fetch(ctx context.Context, id string) (*View, error) {
 
 // FetchNumber reads the issued bill with this bill code and number.
 func (d *Desk) FetchNumber(ctx context.Context, code, number string) (*View, error) {
-	rec, _, err := call(ctx, d.net, func(ctx context.Context) (ledger.Bill, lightclient.Verified, error) {
+	rec, _, err := call(ctx, d.net, func(ctx context.Context) (wire.BillRecord, lightclient.Verified, error) {
 		return d.net.lc.BillByNumber(ctx, code, number)
 	})
 	if err != nil {
@@ -251,7 +251,9 @@ func (d *Desk) FetchSerial(ctx context.Context, org, serial string) (*View, erro
 
 // record is a verified read of a bill's ledger record.
 func (d *Desk) record(ctx context.Context, id string) (*View, error) {
-	rec, ver, err := call(ctx, d.net, func(ctx context.Context) (ledger.Bill, lightclient.Verified, error) { return d.net.lc.Bill(ctx, id) })
+	rec, ver, err := call(ctx, d.net, func(ctx context.Context) (wire.BillRecord, lightclient.Verified, error) {
+		return d.net.lc.Bill(ctx, id)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("bill %q: %w", id, err)
 	}
@@ -302,7 +304,7 @@ func (d *Desk) open(ctx context.Context, v *View) error {
 
 // payload returns salt ‖ canonical bytes of the bill's current revision: from the cache
 // when this desk opened or sealed it before, else read with a proof and decrypted.
-func (d *Desk) payload(ctx context.Context, rec *ledger.Bill) ([]byte, error) {
+func (d *Desk) payload(ctx context.Context, rec *wire.BillRecord) ([]byte, error) {
 	d.mu.Lock()
 	data, ok := d.opened[rec.Commitment]
 	d.mu.Unlock()

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
 	"ebill/app/node"
 	"ebill/app/service"
+	"ebill/app/wire"
 	"ebill/wallet"
 )
 
@@ -44,7 +44,7 @@ func TestEmbedded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a := cashier.Account(); a.Role != ledger.RoleCashier || a.Org != node.DemoHospital || a.Bureau != node.DemoBureau {
+		if a := cashier.Account(); a.Role != wire.RoleCashier || a.Org != node.DemoHospital || a.Bureau != node.DemoBureau {
 			t.Errorf("run %d: cashier account %+v", run, a)
 		}
 		if run == 0 {

@@ -5,7 +5,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 
-	"ebill/app/ledger"
+	"ebill/app/wire"
 	"ebill/lightclient"
 	"ebill/wallet"
 )
@@ -30,14 +30,14 @@ func (d *Desk) GrantOrgKey(ctx context.Context, member ed25519.PublicKey, p Prog
 		return err
 	}
 	what := fmt.Sprintf("grant key of %q epoch %d to %s", o.ID, o.KeyEpoch, wallet.Address(member))
-	s, err := d.send(ctx, &ledger.GrantOrgKey{Org: o.ID, Member: member, Epoch: o.KeyEpoch, Wrapped: wrapped}, what, p)
+	s, err := d.send(ctx, &wire.GrantOrgKey{Org: o.ID, Member: member, Epoch: o.KeyEpoch, Wrapped: wrapped}, what, p)
 	if err != nil {
 		return err
 	}
 	if err := d.net.provable(ctx, s.height); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	_, _, err = call(ctx, d.net, func(ctx context.Context) (ledger.Grant, lightclient.Verified, error) {
+	_, _, err = call(ctx, d.net, func(ctx context.Context) (wire.Grant, lightclient.Verified, error) {
 		return d.net.lc.Grant(ctx, o.ID, member, o.KeyEpoch)
 	})
 	if err != nil {
@@ -58,7 +58,7 @@ const rotationGrants = 40
 // returns the new key epoch.
 func (d *Desk) RotateOrgKey(ctx context.Context, org string, members []ed25519.PublicKey, p Progress) (uint32, error) {
 	what := fmt.Sprintf("rotate key of %q", org)
-	if d.acct.Role != ledger.RoleFinance && d.acct.Role != ledger.RoleCashier {
+	if d.acct.Role != wire.RoleFinance && d.acct.Role != wire.RoleCashier {
 		return 0, fmt.Errorf("%s as %s: %w: only the org's clerks and cashiers hold its key", what, d.acct.Role, ErrWrongRole)
 	}
 	if org != d.acct.Org {
@@ -81,13 +81,13 @@ func (d *Desk) RotateOrgKey(ctx context.Context, org string, members []ed25519.P
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", what, err)
 	}
-	msg := &ledger.RotateOrgKey{Org: org, Epoch: o.NextEpoch + 1, EncKey: k.KEMPublic()}
+	msg := &wire.RotateOrgKey{Org: org, Epoch: o.NextEpoch + 1, EncKey: k.KEMPublic()}
 	for i, m := range members {
 		wrapped, err := d.wrapFor(ctx, k, org, m)
 		if err != nil {
 			return 0, err
 		}
-		msg.Grants = append(msg.Grants, ledger.MemberGrant{Member: m, Wrapped: wrapped})
+		msg.Grants = append(msg.Grants, wire.MemberGrant{Member: m, Wrapped: wrapped})
 		if len(msg.Grants) < rotationGrants && i < len(members)-1 {
 			continue
 		}
@@ -118,7 +118,7 @@ func (d *Desk) RotateOrgKey(ctx context.Context, org string, members []ed25519.P
 }
 
 // currentKey is the desk's key of o's current epoch, or nil.
-func (d *Desk) currentKey(o ledger.Org) *wallet.OrgKey {
+func (d *Desk) currentKey(o wire.Org) *wallet.OrgKey {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, k := range d.keys {

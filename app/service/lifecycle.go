@@ -6,13 +6,13 @@ import (
 	"time"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
+	"ebill/app/wire"
 )
 
 // ownBill reads bill id for what a cashier of its org does to it, decrypted when open
 // is set.
 func (d *Desk) ownBill(ctx context.Context, what, id string, open bool) (*View, error) {
-	if d.acct.Role != ledger.RoleCashier {
+	if d.acct.Role != wire.RoleCashier {
 		return nil, fmt.Errorf("%s as %s: %w: only a cashier of the hospital may", what, d.acct.Role, ErrWrongRole)
 	}
 	read := d.record
@@ -38,14 +38,14 @@ func (d *Desk) Issue(ctx context.Context, id string, p Progress) (*View, error) 
 		return nil, err
 	}
 	switch v.Record.Status {
-	case ledger.StatusIssued, ledger.StatusReversed:
+	case wire.StatusIssued, wire.StatusReversed:
 		return d.readBack(ctx, id, 0, p)
-	case ledger.StatusApproved:
+	case wire.StatusApproved:
 	default:
 		return nil, fmt.Errorf("%s: %w: it is %s", what, ErrBadState, v.Record.Status)
 	}
-	v, _, err = d.transition(ctx, id, &ledger.Issue{ID: id}, what, p, func(b ledger.Bill) bool {
-		return b.Status == ledger.StatusIssued || b.Status == ledger.StatusReversed
+	v, _, err = d.transition(ctx, id, &wire.Issue{ID: id}, what, p, func(b wire.BillRecord) bool {
+		return b.Status == wire.StatusIssued || b.Status == wire.StatusReversed
 	})
 	return v, err
 }
@@ -60,9 +60,9 @@ func (d *Desk) Reverse(ctx context.Context, id, reason string, p Progress) (*Vie
 		return nil, err
 	}
 	switch v.Record.Status {
-	case ledger.StatusReversed:
+	case wire.StatusReversed:
 		return d.readBack(ctx, v.Record.ReversedBy, 0, p)
-	case ledger.StatusIssued:
+	case wire.StatusIssued:
 	default:
 		return nil, fmt.Errorf("%s: %w: it is %s", what, ErrBadState, v.Record.Status)
 	}
@@ -79,8 +79,8 @@ func (d *Desk) Reverse(ctx context.Context, id, reason string, p Progress) (*Vie
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	redID := bill.ID(red.OrgCode, red.Serial)
-	v, _, err = d.transition(ctx, redID, &ledger.Reverse{ID: id, Reason: reason, Red: *sub}, what, p,
-		func(b ledger.Bill) bool { return b.RedOf == id })
+	v, _, err = d.transition(ctx, redID, &wire.Reverse{ID: id, Reason: reason, Red: *sub}, what, p,
+		func(b wire.BillRecord) bool { return b.RedOf == id })
 	return v, err
 }
 
@@ -91,7 +91,7 @@ func (d *Desk) Withdraw(ctx context.Context, id, reason string, p Progress) (*Vi
 	if err != nil {
 		return nil, err
 	}
-	v, _, err = d.transition(ctx, id, &ledger.Withdraw{ID: id, Reason: reason}, what, p,
-		func(b ledger.Bill) bool { return b.Status == ledger.StatusWithdrawn })
+	v, _, err = d.transition(ctx, id, &wire.Withdraw{ID: id, Reason: reason}, what, p,
+		func(b wire.BillRecord) bool { return b.Status == wire.StatusWithdrawn })
 	return v, err
 }

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"ebill/app/ledger"
+	"ebill/app/wire"
 	"ebill/render"
 )
 
@@ -19,7 +19,7 @@ func (d *Desk) Render(ctx context.Context, w io.Writer, id string) (*View, error
 		return nil, err
 	}
 	rec := &v.Record
-	if rec.Status != ledger.StatusIssued && rec.Status != ledger.StatusReversed {
+	if rec.Status != wire.StatusIssued && rec.Status != wire.StatusReversed {
 		return nil, fmt.Errorf("render %q: %w: it is %s, not issued", id, ErrBadState, rec.Status)
 	}
 	attachment, err := b.Marshal()
@@ -43,11 +43,11 @@ func (d *Desk) Render(ctx context.Context, w io.Writer, id string) (*View, error
 		QRSignature: base64.RawURLEncoding.EncodeToString(rec.ReviewSig),
 		Attachment:  attachment,
 	}
-	if rec.Status == ledger.StatusReversed {
+	if rec.Status == wire.StatusReversed {
 		opts.Status = render.Reversed
 	}
 	for _, e := range rec.Events {
-		if e.Type == ledger.EventIssued || e.Type == ledger.EventRedIssued {
+		if e.Type == wire.EventIssued || e.Type == wire.EventRedIssued {
 			opts.Proof = &render.Proof{TxHash: hex.EncodeToString(e.TxHash[:]), Height: e.Height}
 		}
 	}

@@ -14,7 +14,7 @@ import (
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
+	"ebill/app/wire"
 	"ebill/wallet"
 )
 
@@ -27,19 +27,19 @@ type Page struct {
 
 // Queue lists the bills awaiting review at the desk's bureau, oldest first, undecrypted.
 func (d *Desk) Queue(ctx context.Context, cursor uint64, limit int) (Page, error) {
-	if d.acct.Role != ledger.RoleFinance {
+	if d.acct.Role != wire.RoleFinance {
 		return Page{}, fmt.Errorf("review queue as %s: %w: only a finance clerk reviews", d.acct.Role, ErrWrongRole)
 	}
-	return d.list(ctx, ledger.QueryQueue, ledger.ListRequest{Org: d.acct.Org, Status: ledger.StatusSubmitted, Cursor: cursor, Limit: limit})
+	return d.list(ctx, wire.QueryQueue, wire.ListRequest{Org: d.acct.Org, Status: wire.StatusSubmitted, Cursor: cursor, Limit: limit})
 }
 
 // Bills lists org's bills ("" for the desk's own org), newest first, optionally of one
 // status (0 for all), undecrypted.
-func (d *Desk) Bills(ctx context.Context, org string, status ledger.Status, cursor uint64, limit int) (Page, error) {
+func (d *Desk) Bills(ctx context.Context, org string, status wire.Status, cursor uint64, limit int) (Page, error) {
 	if org == "" {
 		org = d.acct.Org
 	}
-	if org != d.acct.Org && d.acct.Role != ledger.RoleAdmin && d.acct.Role != ledger.RoleAuditor {
+	if org != d.acct.Org && d.acct.Role != wire.RoleAdmin && d.acct.Role != wire.RoleAuditor {
 		bureau, err := d.bureauOf(ctx, org)
 		if err != nil {
 			return Page{}, err
@@ -48,7 +48,7 @@ func (d *Desk) Bills(ctx context.Context, org string, status ledger.Status, curs
 			return Page{}, fmt.Errorf("bills of %q: %w", org, ErrNotReader)
 		}
 	}
-	return d.list(ctx, ledger.QueryBills, ledger.ListRequest{Org: org, Status: status, Cursor: cursor, Limit: limit})
+	return d.list(ctx, wire.QueryBills, wire.ListRequest{Org: org, Status: status, Cursor: cursor, Limit: limit})
 }
 
 // listReaders bounds the proven reads of one page made at once.
@@ -57,7 +57,7 @@ const listReaders = 8
 // list asks a node for a page of a list, which it answers without proof, and reads every
 // bill of it again with a proof. A bill that has moved on since (approved while listed in
 // the queue) is left out.
-func (d *Desk) list(ctx context.Context, path string, req ledger.ListRequest) (Page, error) {
+func (d *Desk) list(ctx context.Context, path string, req wire.ListRequest) (Page, error) {
 	var res *ctypes.ResultABCIQuery
 	err := d.net.each(ctx, func(ctx context.Context, c rpcclient.Client, _ string) (err error) {
 		res, err = c.ABCIQuery(ctx, path, req.Encode())
@@ -66,10 +66,10 @@ func (d *Desk) list(ctx context.Context, path string, req ledger.ListRequest) (P
 	if err != nil {
 		return Page{}, fmt.Errorf("list %s of %q: %w", path, req.Org, err)
 	}
-	if code := ledger.Code(res.Response.Code); code != ledger.CodeOK {
+	if code := wire.Code(res.Response.Code); code != wire.CodeOK {
 		return Page{}, refusal(fmt.Sprintf("list %s of %q", path, req.Org), code, res.Response.Log)
 	}
-	hint, err := ledger.DecodeListPage(res.Response.Value)
+	hint, err := wire.DecodeListPage(res.Response.Value)
 	if err != nil {
 		return Page{}, fmt.Errorf("list %s of %q: %w", path, req.Org, err)
 	}
@@ -139,7 +139,7 @@ const (
 // Review fetches and decrypts a submitted bill with the bureau's key, verifies its
 // commitment and applies the automatic rules.
 func (d *Desk) Review(ctx context.Context, id string) (*Review, error) {
-	if d.acct.Role != ledger.RoleFinance {
+	if d.acct.Role != wire.RoleFinance {
 		return nil, fmt.Errorf("review %q as %s: %w: only a finance clerk reviews", id, d.acct.Role, ErrWrongRole)
 	}
 	v, err := d.view(ctx, id)
@@ -154,7 +154,7 @@ func (d *Desk) Review(ctx context.Context, id string) (*Review, error) {
 }
 
 // review applies the rules to v, a bill of org o.
-func (d *Desk) review(v *View, o ledger.Org) *Review {
+func (d *Desk) review(v *View, o wire.Org) *Review {
 	b, rec := v.Bill, &v.Record
 	r := &Review{View: v}
 	add := func(rule string, ok bool, zh, en string) {
@@ -233,9 +233,9 @@ func problems(err error) bill.Problems {
 }
 
 // submittedAt is the block time of the bill's latest (re)submission.
-func submittedAt(rec *ledger.Bill) (time.Time, bool) {
+func submittedAt(rec *wire.BillRecord) (time.Time, bool) {
 	for i := len(rec.Events) - 1; i >= 0; i-- {
-		if t := rec.Events[i].Type; t == ledger.EventSubmitted || t == ledger.EventResubmitted {
+		if t := rec.Events[i].Type; t == wire.EventSubmitted || t == wire.EventResubmitted {
 			return rec.Events[i].Time, true
 		}
 	}
@@ -267,17 +267,17 @@ func (d *Desk) approve(ctx context.Context, r *Review, p Progress) (*View, error
 	}
 	rec := r.Record
 	me := d.id.PublicKey()
-	msg := &ledger.Approve{ID: rec.ID, Revision: rec.Revision, Digest: rec.Digest, Countersig: d.id.Sign(rec.Digest[:])}
-	v, _, err := d.transition(ctx, rec.ID, msg, "approve "+rec.ID, p, func(b ledger.Bill) bool {
-		return b.Revision == rec.Revision && b.Status >= ledger.StatusApproved && b.Status != ledger.StatusRejected &&
-			b.Status != ledger.StatusWithdrawn && bytes.Equal(b.Reviewer, me)
+	msg := &wire.Approve{ID: rec.ID, Revision: rec.Revision, Digest: rec.Digest, Countersig: d.id.Sign(rec.Digest[:])}
+	v, _, err := d.transition(ctx, rec.ID, msg, "approve "+rec.ID, p, func(b wire.BillRecord) bool {
+		return b.Revision == rec.Revision && b.Status >= wire.StatusApproved && b.Status != wire.StatusRejected &&
+			b.Status != wire.StatusWithdrawn && bytes.Equal(b.Reviewer, me)
 	})
 	return v, err
 }
 
 // Reject refuses the current revision of the bill with a reason.
 func (d *Desk) Reject(ctx context.Context, id, reason string, p Progress) (*View, error) {
-	if d.acct.Role != ledger.RoleFinance {
+	if d.acct.Role != wire.RoleFinance {
 		return nil, fmt.Errorf("reject %q as %s: %w: only a finance clerk reviews", id, d.acct.Role, ErrWrongRole)
 	}
 	if strings.TrimSpace(reason) == "" {
@@ -288,8 +288,8 @@ func (d *Desk) Reject(ctx context.Context, id, reason string, p Progress) (*View
 		return nil, err
 	}
 	rev := v.Record.Revision
-	v, _, err = d.transition(ctx, id, &ledger.Reject{ID: id, Revision: rev, Reason: reason}, "reject "+id, p,
-		func(b ledger.Bill) bool { return b.Revision == rev && b.Status == ledger.StatusRejected })
+	v, _, err = d.transition(ctx, id, &wire.Reject{ID: id, Revision: rev, Reason: reason}, "reject "+id, p,
+		func(b wire.BillRecord) bool { return b.Revision == rev && b.Status == wire.StatusRejected })
 	return v, err
 }
 
@@ -312,7 +312,7 @@ func (d *Desk) AutoReview(ctx context.Context, p Progress) (AutoReport, error) {
 	var err error
 	for cursor := uint64(0); ; {
 		var page Page
-		if page, err = d.Queue(ctx, cursor, ledger.MaxListLimit); err != nil {
+		if page, err = d.Queue(ctx, cursor, wire.MaxListLimit); err != nil {
 			break
 		}
 		for _, v := range page.Bills {

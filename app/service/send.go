@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"ebill/app/ledger"
+	"ebill/app/wire"
 )
 
 // Stage is a step of a use case, reported through Progress.
@@ -42,9 +42,9 @@ func step(p Progress, s Stage, format string, args ...any) {
 // sent is a transaction's outcome: the ledger's Result and the height of its block, 0 when
 // CheckTx already answered that the bill exists.
 type sent struct {
-	result ledger.Result
+	result wire.Result
 	height int64
-	code   ledger.Code
+	code   wire.Code
 }
 
 // sendAttempts bounds how often one message is signed and sent: again after a commit
@@ -54,10 +54,10 @@ const sendAttempts = 3
 
 // send signs msg with the next sequence, broadcasts it and waits for its block.
 // CodeDuplicate is an outcome, not an error: the bill exists.
-func (d *Desk) send(ctx context.Context, msg ledger.Msg, what string, p Progress) (sent, error) {
+func (d *Desk) send(ctx context.Context, msg wire.Msg, what string, p Progress) (sent, error) {
 	var last error
 	for range sendAttempts {
-		tx, err := ledger.NewTx(d.net.ChainID(), d.id, d.seq.Add(1), msg)
+		tx, err := wire.NewTx(d.net.ChainID(), d.id, d.seq.Add(1), msg)
 		if err != nil {
 			return sent{}, fmt.Errorf("%s: %w", what, err)
 		}
@@ -69,17 +69,17 @@ func (d *Desk) send(ctx context.Context, msg ledger.Msg, what string, p Progress
 			d.net.watch.cancel(hash)
 			return sent{}, fmt.Errorf("%s: %w", what, err)
 		}
-		if code := ledger.Code(res.Code); code != ledger.CodeOK {
+		if code := wire.Code(res.Code); code != wire.CodeOK {
 			d.net.watch.cancel(hash)
-			if code == ledger.CodeReplay {
+			if code == wire.CodeReplay {
 				last = refusal(what, code, res.Log)
 				if err := d.resync(ctx); err != nil {
 					return sent{}, err
 				}
 				continue
 			}
-			if code == ledger.CodeDuplicate {
-				r, err := ledger.DecodeResult(res.Data)
+			if code == wire.CodeDuplicate {
+				r, err := wire.DecodeResult(res.Data)
 				return sent{result: r, code: code}, err
 			}
 			return sent{}, refusal(what, code, res.Log)
@@ -88,18 +88,18 @@ func (d *Desk) send(ctx context.Context, msg ledger.Msg, what string, p Progress
 		select {
 		case c := <-ch:
 			cancel()
-			code := ledger.Code(c.result.Code)
+			code := wire.Code(c.result.Code)
 			switch code {
-			case ledger.CodeOK, ledger.CodeDuplicate:
-				var r ledger.Result
+			case wire.CodeOK, wire.CodeDuplicate:
+				var r wire.Result
 				if len(c.result.Data) > 0 {
-					if r, err = ledger.DecodeResult(c.result.Data); err != nil {
+					if r, err = wire.DecodeResult(c.result.Data); err != nil {
 						return sent{}, fmt.Errorf("%s: result: %w", what, err)
 					}
 				}
 				step(p, StageCommitted, "%s at height %d", what, c.height)
 				return sent{result: r, height: c.height, code: code}, nil
-			case ledger.CodeReplay:
+			case wire.CodeReplay:
 				last = refusal(what, code, c.result.Log)
 				if err := d.resync(ctx); err != nil {
 					return sent{}, err
@@ -134,30 +134,30 @@ func (d *Desk) resync(ctx context.Context) error {
 }
 
 // refusal is the error of a transaction the ledger refused, wrapping the sentinel callers
-// branch on and the *ledger.Refusal.
-func refusal(what string, code ledger.Code, log string) error {
+// branch on and the *wire.Refusal.
+func refusal(what string, code wire.Code, log string) error {
 	sentinel := ErrRefused
 	switch code {
-	case ledger.CodeWrongRole:
+	case wire.CodeWrongRole:
 		sentinel = ErrWrongRole
-	case ledger.CodeWrongOrg, ledger.CodeNoGrant:
+	case wire.CodeWrongOrg, wire.CodeNoGrant:
 		sentinel = ErrNotReader
-	case ledger.CodeNotFound:
+	case wire.CodeNotFound:
 		sentinel = ErrNotFound
-	case ledger.CodeBadState, ledger.CodeStaleRevision:
+	case wire.CodeBadState, wire.CodeStaleRevision:
 		sentinel = ErrBadState
-	case ledger.CodeSegmentExhausted, ledger.CodeNoSegment:
+	case wire.CodeSegmentExhausted, wire.CodeNoSegment:
 		sentinel = ErrSegmentExhausted
-	case ledger.CodeInvalid:
+	case wire.CodeInvalid:
 		sentinel = ErrInvalid
 	}
-	return fmt.Errorf("%s: %w: %w", what, sentinel, &ledger.Refusal{Code: code, Log: log})
+	return fmt.Errorf("%s: %w: %w", what, sentinel, &wire.Refusal{Code: code, Log: log})
 }
 
 // transition sends msg, which moves bill id on, and returns the bill read back. done says
 // whether a record already shows the transition: a retry of a transaction that landed
 // after all is refused as a bad state, and the record then tells success from refusal.
-func (d *Desk) transition(ctx context.Context, id string, msg ledger.Msg, what string, p Progress, done func(ledger.Bill) bool) (*View, sent, error) {
+func (d *Desk) transition(ctx context.Context, id string, msg wire.Msg, what string, p Progress, done func(wire.BillRecord) bool) (*View, sent, error) {
 	s, err := d.send(ctx, msg, what, p)
 	if errors.Is(err, ErrBadState) && done != nil {
 		if v, rerr := d.record(ctx, id); rerr == nil && done(v.Record) {

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
 	"ebill/app/service"
+	"ebill/app/wire"
 	"ebill/render"
 )
 
@@ -39,7 +39,7 @@ func TestEndToEnd(t *testing.T) {
 	if !slices.Equal(stages, want) {
 		t.Errorf("stages %v, want %v", stages, want)
 	}
-	if a.Record.Status != ledger.StatusSubmitted || a.Bill == nil || a.Verified.Height < 1 || a.Existed {
+	if a.Record.Status != wire.StatusSubmitted || a.Bill == nil || a.Verified.Height < 1 || a.Existed {
 		t.Fatalf("submitted: status %s, bill %v, verified %+v, existed %v", a.Record.Status, a.Bill != nil, a.Verified, a.Existed)
 	}
 	b, err := cashierB.Submit(ctx, sample(bill.Inpatient, hospitalB, "B", 12), nil)
@@ -135,7 +135,7 @@ func TestEndToEnd(t *testing.T) {
 		if issued, err = cashierA.Issue(ctx, a.ID, nil); err != nil {
 			t.Fatal(err)
 		}
-		if issued.Record.Status != ledger.StatusIssued || len(issued.Bill.Number) != 10 || len(issued.Bill.CheckCode) != 6 {
+		if issued.Record.Status != wire.StatusIssued || len(issued.Bill.Number) != 10 || len(issued.Bill.CheckCode) != 6 {
 			t.Fatalf("issued: %s %q %q", issued.Record.Status, issued.Bill.Number, issued.Bill.CheckCode)
 		}
 		for _, fetch := range []func() (*service.View, error){
@@ -179,7 +179,7 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v.Bill.Number != issued.Bill.Number || v.Record.Status != ledger.StatusIssued {
+		if v.Bill.Number != issued.Bill.Number || v.Record.Status != wire.StatusIssued {
 			t.Errorf("bundle proves %s %s", v.Bill.Number, v.Record.Status)
 		}
 		for _, c := range []struct {
@@ -218,9 +218,9 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		switch {
-		case orig.Record.Status != ledger.StatusReversed || orig.Record.ReversedBy != red.ID:
+		case orig.Record.Status != wire.StatusReversed || orig.Record.ReversedBy != red.ID:
 			t.Errorf("original: %s, reversed by %q", orig.Record.Status, orig.Record.ReversedBy)
-		case red.Record.Status != ledger.StatusIssued || red.Record.RedOf != a.ID || red.Bill.Red == nil:
+		case red.Record.Status != wire.StatusIssued || red.Record.RedOf != a.ID || red.Bill.Red == nil:
 			t.Errorf("red bill: %s, red of %q", red.Record.Status, red.Record.RedOf)
 		case red.Bill.Total != -orig.Bill.Total || red.Bill.Serial != orig.Bill.Serial+"-R" || red.Bill.Number == "":
 			t.Errorf("red bill: total %s serial %q number %q", red.Bill.Total, red.Bill.Serial, red.Bill.Number)
@@ -235,7 +235,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("withdraw a reversed bill: %v", err)
 		}
 		v, err := cashierB.Withdraw(ctx, b.ID, "录入错误", nil)
-		if err != nil || v.Record.Status != ledger.StatusWithdrawn {
+		if err != nil || v.Record.Status != wire.StatusWithdrawn {
 			t.Fatalf("withdraw an approved bill: %v", err)
 		}
 	})

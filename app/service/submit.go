@@ -7,7 +7,7 @@ import (
 	"sync"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
+	"ebill/app/wire"
 	"ebill/wallet"
 )
 
@@ -74,7 +74,7 @@ func (d *Desk) SubmitBatch(ctx context.Context, bills []*bill.Bill, p Progress) 
 // recipients are the current public keys of the desk's hospital and of its bureau, read
 // with proofs: a bill is sealed to both.
 func (d *Desk) recipients(ctx context.Context) ([][]byte, error) {
-	if d.acct.Role != ledger.RoleCashier {
+	if d.acct.Role != wire.RoleCashier {
 		return nil, fmt.Errorf("submit as %s: %w: only a cashier submits bills", d.acct.Role, ErrWrongRole)
 	}
 	var keys [][]byte
@@ -115,7 +115,7 @@ func (d *Desk) submit(ctx context.Context, b *bill.Bill, rcpt [][]byte, p Progre
 // prepare checks b and makes its submission: a fresh salt, the commitment to the canonical
 // bytes, the cashier's signature over the identity digest, and the payload sealed to rcpt
 // and bound to this chain and bill.
-func (d *Desk) prepare(b *bill.Bill, rcpt [][]byte, p Progress) (*ledger.SubmitBill, error) {
+func (d *Desk) prepare(b *bill.Bill, rcpt [][]byte, p Progress) (*wire.SubmitBill, error) {
 	if b.OrgCode != d.acct.Org {
 		return nil, fmt.Errorf("submit %q: %w: the bill is of org %q, the cashier of %q", b.Serial, ErrNotReader, b.OrgCode, d.acct.Org)
 	}
@@ -148,7 +148,7 @@ func (d *Desk) prepare(b *bill.Bill, rcpt [][]byte, p Progress) (*ledger.SubmitB
 	if err != nil {
 		return nil, fmt.Errorf("submit %q: seal: %w", b.Serial, err)
 	}
-	return &ledger.SubmitBill{
+	return &wire.SubmitBill{
 		Kind: b.Kind, Org: b.OrgCode, Serial: b.Serial, Code: b.Code, Total: b.Total,
 		Created: b.CreatedAt, Commitment: commitment, Payload: env.Marshal(), Signature: sig,
 	}, nil

@@ -11,6 +11,7 @@ import (
 	"ebill/app/ledger"
 	"ebill/app/node"
 	"ebill/app/service"
+	"ebill/app/wire"
 	"ebill/wallet"
 )
 
@@ -54,9 +55,9 @@ func newWorld(tb testing.TB, ctx context.Context) *world {
 	g := ledger.Genesis{
 		Admin: ledger.HexBytes(w.ids["admin"].PublicKey()),
 		Orgs: []ledger.GenesisOrg{
-			{ID: bureau, Name: "南京市财政局", Kind: ledger.OrgBureau, CreditCode: "11320100014000802U", EncKey: keys[bureau].KEMPublic()},
-			{ID: hospitalA, Name: "南京市第一人民医院", Kind: ledger.OrgHospital, CreditCode: "12320100466002534K", Bureau: bureau, EncKey: keys[hospitalA].KEMPublic()},
-			{ID: hospitalB, Name: "南京市第二医院", Kind: ledger.OrgHospital, CreditCode: "12320100466001234B", Bureau: bureau, EncKey: keys[hospitalB].KEMPublic()},
+			{ID: bureau, Name: "南京市财政局", Kind: wire.OrgBureau, CreditCode: "11320100014000802U", EncKey: keys[bureau].KEMPublic()},
+			{ID: hospitalA, Name: "南京市第一人民医院", Kind: wire.OrgHospital, CreditCode: "12320100466002534K", Bureau: bureau, EncKey: keys[hospitalA].KEMPublic()},
+			{ID: hospitalB, Name: "南京市第二医院", Kind: wire.OrgHospital, CreditCode: "12320100466001234B", Bureau: bureau, EncKey: keys[hospitalB].KEMPublic()},
 		},
 		Codes: []ledger.GenesisCode{{Code: w.code, Bureau: bureau}},
 		Segments: []ledger.GenesisSegment{
@@ -67,17 +68,17 @@ func newWorld(tb testing.TB, ctx context.Context) *world {
 	}
 	for _, a := range []struct {
 		name string
-		role ledger.Role
+		role wire.Role
 		org  string
 	}{
-		{"admin", ledger.RoleAdmin, bureau}, {"cashierA", ledger.RoleCashier, hospitalA},
-		{"cashierA2", ledger.RoleCashier, hospitalA}, {"cashierA3", ledger.RoleCashier, hospitalA},
-		{"cashierB", ledger.RoleCashier, hospitalB},
-		{"clerk", ledger.RoleFinance, bureau},
+		{"admin", wire.RoleAdmin, bureau}, {"cashierA", wire.RoleCashier, hospitalA},
+		{"cashierA2", wire.RoleCashier, hospitalA}, {"cashierA3", wire.RoleCashier, hospitalA},
+		{"cashierB", wire.RoleCashier, hospitalB},
+		{"clerk", wire.RoleFinance, bureau},
 	} {
 		p := w.ids[a.name].Public()
 		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Pub: ledger.HexBytes(p.SignKey), EncKey: p.KEMKey, Name: a.name, Role: a.role, Org: a.org})
-		if a.role == ledger.RoleAdmin {
+		if a.role == wire.RoleAdmin {
 			continue
 		}
 		key := keys[a.org]

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
 	"ebill/app/node"
 	"ebill/app/service"
+	"ebill/app/wire"
 	"ebill/cmd/internal/cmdline"
 	"ebill/wallet"
 )
@@ -248,7 +248,7 @@ func summarize(v *service.View) summary {
 		s.Height = r.Events[n-1].Height
 	}
 	for _, e := range r.Events {
-		if e.Type == ledger.EventIssued || e.Type == ledger.EventRedIssued {
+		if e.Type == wire.EventIssued || e.Type == wire.EventRedIssued {
 			s.Height = e.Height
 		}
 	}
@@ -256,8 +256,8 @@ func summarize(v *service.View) summary {
 }
 
 // statusWord names a bill's state in one English word; a red bill is "red", not "issued".
-func statusWord(r ledger.Bill) string {
-	if r.RedOf != "" && r.Status == ledger.StatusIssued {
+func statusWord(r wire.BillRecord) string {
+	if r.RedOf != "" && r.Status == wire.StatusIssued {
 		return "red"
 	}
 	return r.Status.String()

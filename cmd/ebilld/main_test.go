@@ -16,9 +16,9 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"ebill/app/bill"
-	"ebill/app/ledger"
 	"ebill/app/node"
 	"ebill/app/node/nodetest"
+	"ebill/app/wire"
 	"ebill/wallet"
 )
 
@@ -245,7 +245,7 @@ func TestKillRestart(t *testing.T) {
 	}
 	var committed int
 	for hash, serial := range accepted {
-		v, err := nodetest.Proven(ctx, c, ledger.BillKey(bill.ID(node.DemoHospital, serial)), latest)
+		v, err := nodetest.Proven(ctx, c, wire.BillKey(bill.ID(node.DemoHospital, serial)), latest)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,11 +257,11 @@ func TestKillRestart(t *testing.T) {
 		case n == 0 && v != nil:
 			t.Errorf("bill %s: never committed, yet present", serial)
 		case n == 1:
-			b, err := ledger.DecodeBill(v)
+			b, err := wire.DecodeBillRecord(v)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if b.Revision != 1 || len(b.Events) != 1 || b.Status != ledger.StatusSubmitted {
+			if b.Revision != 1 || len(b.Events) != 1 || b.Status != wire.StatusSubmitted {
 				t.Errorf("bill %s: revision %d, %d events, status %v; want one submission", serial, b.Revision, len(b.Events), b.Status)
 			}
 			committed++
@@ -370,7 +370,7 @@ func TestFourValidators(t *testing.T) {
 	if !bytes.Equal(hashes[0], hashes[1]) {
 		t.Fatalf("after block %d node3 has app hash %X, node0 %X", top, hashes[1], hashes[0])
 	}
-	v, err := nodetest.Proven(ctx, clients[3], ledger.BillKey(bill.ID(node.DemoHospital, "MZ-node3-down")), top)
+	v, err := nodetest.Proven(ctx, clients[3], wire.BillKey(bill.ID(node.DemoHospital, "MZ-node3-down")), top)
 	if err != nil || v == nil {
 		t.Fatalf("node3 lacks the bill committed while it was down (%v)", err)
 	}

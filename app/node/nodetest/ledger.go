@@ -16,6 +16,7 @@ import (
 	"ebill/app/bill"
 	"ebill/app/ledger"
 	"ebill/app/node"
+	"ebill/app/wire"
 	"ebill/wallet"
 )
 
@@ -36,17 +37,17 @@ func NewSigner(chainID string, id *wallet.Identity, last uint64) *Signer {
 }
 
 // Tx signs msg with the next sequence.
-func (s *Signer) Tx(msg ledger.Msg) ([]byte, error) {
-	return ledger.NewTx(s.ChainID, s.ID, s.seq.Add(1), msg)
+func (s *Signer) Tx(msg wire.Msg) ([]byte, error) {
+	return wire.NewTx(s.ChainID, s.ID, s.seq.Add(1), msg)
 }
 
 // Submit is a bill submission by cashier for org with a random payload of payloadSize
 // bytes standing in for the sealed envelope (the ledger never opens it).
-func Submit(cashier *wallet.Identity, org, code, serial string, payloadSize int) *ledger.SubmitBill {
+func Submit(cashier *wallet.Identity, org, code, serial string, payloadSize int) *wire.SubmitBill {
 	payload := make([]byte, payloadSize)
 	rand.Read(payload)
 	created := time.Now().UTC().Truncate(time.Millisecond)
-	m := &ledger.SubmitBill{
+	m := &wire.SubmitBill{
 		Kind: bill.Outpatient, Org: org, Serial: serial, Code: code, Total: 12345,
 		Created: created, Commitment: bill.Commitment(payload[:16], payload[16:]), Payload: payload,
 	}
@@ -56,9 +57,9 @@ func Submit(cashier *wallet.Identity, org, code, serial string, payloadSize int)
 }
 
 // Approve is clerk's approval of revision rev of the submitted bill s.
-func Approve(clerk *wallet.Identity, s *ledger.SubmitBill, rev uint32) *ledger.Approve {
+func Approve(clerk *wallet.Identity, s *wire.SubmitBill, rev uint32) *wire.Approve {
 	d := bill.IdentityDigest(s.Kind, s.Org, s.Serial, s.Created, s.Commitment)
-	return &ledger.Approve{ID: bill.ID(s.Org, s.Serial), Revision: rev, Digest: d, Countersig: clerk.Sign(d[:])}
+	return &wire.Approve{ID: bill.ID(s.Org, s.Serial), Revision: rev, Digest: d, Countersig: clerk.Sign(d[:])}
 }
 
 // ErrRefused is wrapped by Broadcast and Commit when the ledger refuses a transaction.
@@ -71,7 +72,7 @@ func Broadcast(ctx context.Context, c rpcclient.Client, tx []byte) ([]byte, erro
 		return nil, fmt.Errorf("broadcast: %w", err)
 	}
 	if res.Code != 0 {
-		return res.Hash, fmt.Errorf("%w by CheckTx: code %d (%s): %s", ErrRefused, res.Code, ledger.Code(res.Code), res.Log)
+		return res.Hash, fmt.Errorf("%w by CheckTx: code %d (%s): %s", ErrRefused, res.Code, wire.Code(res.Code), res.Log)
 	}
 	return res.Hash, nil
 }
@@ -88,7 +89,7 @@ func Commit(ctx context.Context, c rpcclient.Client, tx []byte) (*coretypes.Resu
 	}
 	if res.TxResult.Code != 0 {
 		return res, fmt.Errorf("%w in block %d: code %d (%s): %s", ErrRefused, res.Height,
-			res.TxResult.Code, ledger.Code(res.TxResult.Code), res.TxResult.Log)
+			res.TxResult.Code, wire.Code(res.TxResult.Code), res.TxResult.Log)
 	}
 	return res, nil
 }
@@ -97,7 +98,7 @@ func Commit(ctx context.Context, c rpcclient.Client, tx []byte) (*coretypes.Resu
 // echoed, height h, exactly one ics23:iavl proof op. It returns the value (nil when
 // absent) and the decoded proof, unverified.
 func Query(ctx context.Context, c rpcclient.Client, key []byte, h int64) ([]byte, *ics23.CommitmentProof, error) {
-	res, err := c.ABCIQueryWithOptions(ctx, ledger.QueryKey, key, rpcclient.ABCIQueryOptions{Height: h, Prove: true})
+	res, err := c.ABCIQueryWithOptions(ctx, wire.QueryKey, key, rpcclient.ABCIQueryOptions{Height: h, Prove: true})
 	if err != nil {
 		return nil, nil, fmt.Errorf("query %q at %d: %w", key, h, err)
 	}
@@ -179,7 +180,7 @@ func DemoGenesis(n int, name string) (ledger.Genesis, node.DemoIdentities, []*wa
 		}
 		p := cashiers[i].Public()
 		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Pub: ledger.HexBytes(p.SignKey), EncKey: p.KEMKey,
-			Name: fmt.Sprintf("收费员%d", i), Role: ledger.RoleCashier, Org: node.DemoHospital})
+			Name: fmt.Sprintf("收费员%d", i), Role: wire.RoleCashier, Org: node.DemoHospital})
 	}
 	return g, ids, cashiers, nil
 }

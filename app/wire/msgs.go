@@ -1,4 +1,4 @@
-package ledger
+package wire
 
 import (
 	"crypto/ed25519"
@@ -39,7 +39,7 @@ type Msg interface {
 	encode(*encoder)
 	// validate checks what can be checked without state, so CheckTx and NewTx refuse
 	// nonsense early and execution only deals with well-formed fields.
-	validate() error
+	Validate() error
 	// innerSignature returns the digest and signature the message carries besides the
 	// transaction signature (made with the same key), or nil, nil.
 	innerSignature() (digest, sig []byte)
@@ -194,7 +194,7 @@ func (*Issue) innerSignature() (_, _ []byte)           { return nil, nil }
 func (*BindCode) innerSignature() (_, _ []byte)        { return nil, nil }
 
 func (m *SubmitBill) innerSignature() (_, _ []byte) {
-	d := m.digest()
+	d := m.Digest()
 	return d[:], m.Signature
 }
 func (m *Approve) innerSignature() (_, _ []byte) { return m.Digest[:], m.Countersig }
@@ -427,7 +427,7 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-func (m *RegisterOrg) validate() error {
+func (m *RegisterOrg) Validate() error {
 	err := firstErr(checkOrgID("org id", m.ID), checkText("name", m.Name, maxName, true),
 		checkText("credit code", m.CreditCode, maxName, false), checkKey("enc key", m.EncKey))
 	switch {
@@ -443,7 +443,7 @@ func (m *RegisterOrg) validate() error {
 	return nil
 }
 
-func (m *RegisterAccount) validate() error {
+func (m *RegisterAccount) Validate() error {
 	if !enumValid(roleNames, uint8(m.Role)) {
 		return fmt.Errorf("role %d unknown", m.Role)
 	}
@@ -451,14 +451,14 @@ func (m *RegisterAccount) validate() error {
 		checkText("name", m.Name, maxName, true), checkOrgID("org", m.Org))
 }
 
-func (m *GrantOrgKey) validate() error {
+func (m *GrantOrgKey) Validate() error {
 	if m.Epoch == 0 {
 		return fmt.Errorf("epoch 0: epochs start at 1")
 	}
 	return firstErr(checkOrgID("org", m.Org), checkPub("member", m.Member), checkKey("wrapped key", m.Wrapped))
 }
 
-func (m *RotateOrgKey) validate() error {
+func (m *RotateOrgKey) Validate() error {
 	if err := firstErr(checkOrgID("org", m.Org), checkKey("enc key", m.EncKey)); err != nil {
 		return err
 	}
@@ -481,14 +481,14 @@ func (m *RotateOrgKey) validate() error {
 	return nil
 }
 
-func (m *BindCode) validate() error {
+func (m *BindCode) Validate() error {
 	return firstErr(checkCode(m.Code), checkOrgID("bureau", m.Bureau))
 }
 
 // MaxNumber is the largest bill number: ten digits.
 const MaxNumber = 9_999_999_999
 
-func (m *AllocateSegment) validate() error {
+func (m *AllocateSegment) Validate() error {
 	if err := firstErr(checkOrgID("org", m.Org), checkCode(m.Code)); err != nil {
 		return err
 	}
@@ -498,7 +498,7 @@ func (m *AllocateSegment) validate() error {
 	return nil
 }
 
-func (m *SubmitBill) validate() error {
+func (m *SubmitBill) Validate() error {
 	if m.Kind != bill.Outpatient && m.Kind != bill.Inpatient {
 		return fmt.Errorf("kind %q: want %q or %q", m.Kind, bill.Outpatient, bill.Inpatient)
 	}
@@ -512,31 +512,31 @@ func (m *SubmitBill) validate() error {
 		checkCode(m.Code), checkSig("signature", m.Signature))
 }
 
-func (m *Withdraw) validate() error {
+func (m *Withdraw) Validate() error {
 	return firstErr(checkBillID(m.ID), checkText("reason", m.Reason, maxText, false))
 }
 
-func (m *Approve) validate() error {
+func (m *Approve) Validate() error {
 	if m.Revision == 0 {
 		return fmt.Errorf("revision 0: revisions start at 1")
 	}
 	return firstErr(checkBillID(m.ID), checkSig("countersignature", m.Countersig))
 }
 
-func (m *Reject) validate() error {
+func (m *Reject) Validate() error {
 	if m.Revision == 0 {
 		return fmt.Errorf("revision 0: revisions start at 1")
 	}
 	return firstErr(checkBillID(m.ID), checkText("reason", m.Reason, maxText, true))
 }
 
-func (m *Issue) validate() error { return checkBillID(m.ID) }
+func (m *Issue) Validate() error { return checkBillID(m.ID) }
 
-func (m *Reverse) validate() error {
+func (m *Reverse) Validate() error {
 	if err := firstErr(checkBillID(m.ID), checkText("reason", m.Reason, maxText, true)); err != nil {
 		return err
 	}
-	if err := m.Red.validate(); err != nil {
+	if err := m.Red.Validate(); err != nil {
 		return fmt.Errorf("red bill: %w", err)
 	}
 	if m.Red.Total > 0 {

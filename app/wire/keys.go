@@ -1,4 +1,4 @@
-package ledger
+package wire
 
 import (
 	"crypto/ed25519"
@@ -43,7 +43,7 @@ func SegmentKey(org, code string) []byte {
 	return cat(prefixSegment, []byte(org), []byte("/"), []byte(code))
 }
 
-// BillKey is the key of the Bill with this id (bill.ID(org, serial)).
+// BillKey is the key of the BillRecord with this id (bill.ID(org, serial)).
 func BillKey(id string) []byte { return cat(prefixBill, []byte(id)) }
 
 // PayloadKey is the key of the encrypted payload of revision rev of a bill. Payloads are
@@ -68,11 +68,11 @@ func EpochKey(org string, epoch uint32) []byte {
 	return cat(prefixEpoch, []byte(org), []byte("/"), be32(epoch))
 }
 
-func orgBillKey(org string, n uint64) []byte {
+func OrgBillKey(org string, n uint64) []byte {
 	return cat(prefixOrgBill, []byte(org), []byte("/"), be64(n))
 }
 
-func queueKey(bureau string, n uint64) []byte {
+func QueueKey(bureau string, n uint64) []byte {
 	return cat(prefixQueue, []byte(bureau), []byte("/"), be64(n))
 }
 

@@ -1,4 +1,4 @@
-package ledger
+package wire
 
 import (
 	"errors"
@@ -83,7 +83,7 @@ func (c Code) Why() string {
 	return "unknown result code"
 }
 
-func (c Code) transient() bool { return int(c) < len(codeInfo) && codeInfo[c].transient }
+func (c Code) Transient() bool { return int(c) < len(codeInfo) && codeInfo[c].transient }
 
 // Refusal is the error a transaction is refused with: the code and a log line saying why,
 // naming the bad input.
@@ -94,7 +94,7 @@ type Refusal struct {
 
 func (r *Refusal) Error() string { return r.Code.String() + ": " + r.Log }
 
-func refuse(c Code, format string, args ...any) error {
+func Refuse(c Code, format string, args ...any) error {
 	return &Refusal{Code: c, Log: fmt.Sprintf(format, args...)}
 }
 

@@ -1,4 +1,4 @@
-package ledger
+package wire
 
 import (
 	"crypto/ed25519"
@@ -46,7 +46,7 @@ func NewTx(chainID string, s Signer, seq uint64, msg Msg) ([]byte, error) {
 	if seq == 0 {
 		return nil, fmt.Errorf("new tx: sequence 0: sequences start at 1")
 	}
-	if err := msg.validate(); err != nil {
+	if err := msg.Validate(); err != nil {
 		return nil, fmt.Errorf("new tx: %s: %w", msg.Type(), err)
 	}
 	pub := s.PublicKey()
@@ -79,28 +79,28 @@ func NewTx(chainID string, s Signer, seq uint64, msg Msg) ([]byte, error) {
 // canonical with CodeMalformed and fields no state could accept with CodeInvalid.
 func DecodeTx(b []byte) (*Tx, error) {
 	if len(b) > MaxTxSize {
-		return nil, refuse(CodeOversize, "transaction of %d bytes exceeds %d", len(b), MaxTxSize)
+		return nil, Refuse(CodeOversize, "transaction of %d bytes exceeds %d", len(b), MaxTxSize)
 	}
 	if len(b) < ed25519.SignatureSize {
-		return nil, refuse(CodeMalformed, "transaction of %d bytes is too short", len(b))
+		return nil, Refuse(CodeMalformed, "transaction of %d bytes is too short", len(b))
 	}
 	unsigned := b[:len(b)-ed25519.SignatureSize]
 	d := decoder{b: unsigned}
 	if v := d.byte(); d.err == nil && v != txVersion {
-		return nil, refuse(CodeMalformed, "transaction version %d, want %d", v, txVersion)
+		return nil, Refuse(CodeMalformed, "transaction version %d, want %d", v, txVersion)
 	}
 	tx := &Tx{ChainID: d.string(maxName), Signer: d.pub(), Seq: d.uint()}
 	t := MsgType(d.byte())
 	body := d.bytes(MaxTxSize)
 	if err := d.end(); err != nil {
-		return nil, refuse(CodeMalformed, "envelope: %v", err)
+		return nil, Refuse(CodeMalformed, "envelope: %v", err)
 	}
 	msg, err := decodeMsg(t, body)
 	if err != nil {
-		return nil, refuse(CodeMalformed, "%s body: %v", t, err)
+		return nil, Refuse(CodeMalformed, "%s body: %v", t, err)
 	}
-	if err := msg.validate(); err != nil {
-		return nil, refuse(CodeInvalid, "%s: %v", t, err)
+	if err := msg.Validate(); err != nil {
+		return nil, Refuse(CodeInvalid, "%s: %v", t, err)
 	}
 	tx.Msg = msg
 	tx.Signature = b[len(unsigned):]
@@ -109,19 +109,19 @@ func DecodeTx(b []byte) (*Tx, error) {
 	return tx, nil
 }
 
-// sigCheck is one Ed25519 signature a transaction needs verified.
-type sigCheck struct {
-	pub ed25519.PublicKey
-	msg []byte
-	sig []byte
+// SigCheck is one Ed25519 signature a transaction needs verified: Sig by Pub over Msg.
+type SigCheck struct {
+	Pub ed25519.PublicKey
+	Msg []byte
+	Sig []byte
 }
 
-// sigChecks lists the transaction signature and the signature the message carries, if any.
+// SigChecks lists the transaction signature and the signature the message carries, if any.
 // All are stateless, so a block's worth can be verified in one batch before execution.
-func (tx *Tx) sigChecks() []sigCheck {
-	checks := []sigCheck{{tx.Signer, tx.signed, tx.Signature}}
+func (tx *Tx) SigChecks() []SigCheck {
+	checks := []SigCheck{{tx.Signer, tx.signed, tx.Signature}}
 	if digest, sig := tx.Msg.innerSignature(); sig != nil {
-		checks = append(checks, sigCheck{tx.Signer, digest, sig})
+		checks = append(checks, SigCheck{tx.Signer, digest, sig})
 	}
 	return checks
 }
@@ -137,7 +137,7 @@ type Result struct {
 	RedID     string // on reverse: the new red bill
 }
 
-func (r *Result) encode() []byte {
+func (r *Result) Encode() []byte {
 	var e encoder
 	e.byte(recordVersion)
 	e.string(r.BillID)
@@ -160,7 +160,7 @@ func DecodeResult(b []byte) (Result, error) {
 	return r, d.end()
 }
 
-// billDigest is the identity digest of a submitted bill, as the cashier signs it.
-func (m *SubmitBill) digest() [32]byte {
+// Digest is the identity digest of a submitted bill, as the cashier signs it.
+func (m *SubmitBill) Digest() [32]byte {
 	return bill.IdentityDigest(m.Kind, m.Org, m.Serial, m.Created, m.Commitment)
 }

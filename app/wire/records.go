@@ -1,4 +1,4 @@
-package ledger
+package wire
 
 import (
 	"crypto/ed25519"
@@ -36,7 +36,7 @@ const (
 // readsBills reports whether accounts of role r read their org's bills, and so hold its key
 // and must be reached by every rotation. The admin's account may name an org but never
 // holds its key.
-func readsBills(r Role) bool { return r == RoleFinance || r == RoleCashier || r == RoleAuditor }
+func ReadsBills(r Role) bool { return r == RoleFinance || r == RoleCashier || r == RoleAuditor }
 
 // OrgKind says whether an org issues bills or supervises those that do.
 type OrgKind uint8
@@ -194,10 +194,10 @@ type Segment struct {
 	Next  uint64
 }
 
-// Bill is the ledger's record of a bill: everything a desk shows without decrypting, the
+// BillRecord is the ledger's record of a bill: everything a desk shows without decrypting, the
 // signatures, and the timeline. The encrypted payload of each revision is stored apart
 // under PayloadKey(ID, Revision).
-type Bill struct {
+type BillRecord struct {
 	ID         string
 	Kind       bill.Kind
 	Org        string
@@ -293,7 +293,7 @@ func (d *decoder) version() {
 	}
 }
 
-func (a *Account) encode() []byte {
+func (a *Account) Encode() []byte {
 	e := encoder{b: make([]byte, 0, 64+len(a.EncKey)+len(a.Name))}
 	e.byte(recordVersion)
 	e.fixed(a.Pub)
@@ -319,7 +319,7 @@ func DecodeAccount(b []byte) (Account, error) {
 	return a, d.end()
 }
 
-func (o *Org) encode() []byte {
+func (o *Org) Encode() []byte {
 	e := encoder{b: make([]byte, 0, 64+len(o.EncKey)+len(o.Name))}
 	e.byte(recordVersion)
 	e.string(o.ID)
@@ -349,7 +349,7 @@ func DecodeOrg(b []byte) (Org, error) {
 	return o, d.end()
 }
 
-func (e *OrgEpoch) encode() []byte {
+func (e *OrgEpoch) Encode() []byte {
 	enc := encoder{b: make([]byte, 0, 96+len(e.EncKey))}
 	enc.byte(recordVersion)
 	enc.string(e.Org)
@@ -373,7 +373,7 @@ func DecodeEpoch(b []byte) (OrgEpoch, error) {
 	return e, d.end()
 }
 
-func (c *CodeBinding) encode() []byte {
+func (c *CodeBinding) Encode() []byte {
 	e := encoder{}
 	e.byte(recordVersion)
 	e.string(c.Code)
@@ -390,7 +390,7 @@ func DecodeCode(b []byte) (CodeBinding, error) {
 	return c, d.end()
 }
 
-func (g *Grant) encode() []byte {
+func (g *Grant) Encode() []byte {
 	e := encoder{b: make([]byte, 0, 96+len(g.Wrapped))}
 	e.byte(recordVersion)
 	e.string(g.Org)
@@ -413,7 +413,7 @@ func DecodeGrant(b []byte) (Grant, error) {
 	return g, d.end()
 }
 
-func (s *Segment) encode() []byte {
+func (s *Segment) Encode() []byte {
 	e := encoder{}
 	e.byte(recordVersion)
 	e.string(s.Org)
@@ -432,7 +432,7 @@ func DecodeSegment(b []byte) (Segment, error) {
 	return s, d.end()
 }
 
-func (b *Bill) encode() []byte {
+func (b *BillRecord) Encode() []byte {
 	e := encoder{b: make([]byte, 0, 512+160*len(b.Events))}
 	e.byte(recordVersion)
 	e.string(b.ID)
@@ -469,11 +469,11 @@ func (b *Bill) encode() []byte {
 	return e.b
 }
 
-// DecodeBill decodes a value stored under BillKey.
-func DecodeBill(v []byte) (Bill, error) {
+// DecodeBillRecord decodes a value stored under BillKey.
+func DecodeBillRecord(v []byte) (BillRecord, error) {
 	d := decoder{b: v}
 	d.version()
-	b := Bill{
+	b := BillRecord{
 		ID: d.string(maxID), Kind: bill.Kind(d.string(maxID)), Org: d.string(maxID),
 		Serial: d.string(maxSerial), Code: d.string(maxID), Total: bill.Money(d.int()),
 		Created: fromNanos(d.int()), Commitment: d.array32(), Digest: d.array32(),

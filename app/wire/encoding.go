@@ -1,4 +1,4 @@
-package ledger
+package wire
 
 import (
 	"encoding/binary"
