@@ -19,6 +19,7 @@ import (
 
 	"ebill/app/bill"
 	"ebill/app/node"
+	"ebill/app/node/localnet"
 	"ebill/app/node/nodetest"
 	"ebill/app/wire"
 	"ebill/lightclient"
@@ -32,23 +33,23 @@ func TestMain(m *testing.M) {
 
 // world is a four-validator network with the demo people and a few load cashiers.
 type world struct {
-	*nodetest.Cluster
+	*localnet.Cluster
 	ids      node.DemoIdentities
-	cashiers []*nodetest.Signer
-	clerk    *nodetest.Signer
+	cashiers []*localnet.Signer
+	clerk    *localnet.Signer
 }
 
 func newWorld(t *testing.T, ctx context.Context, cashiers int) *world {
 	t.Helper()
-	g, ids, extra, err := nodetest.DemoGenesis(cashiers, "chaos-cashier")
+	g, ids, extra, err := localnet.DemoGenesis(cashiers, "chaos-cashier")
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{ids: ids, clerk: nodetest.NewSigner(node.DemoChainID, ids.Clerk, 0)}
+	w := &world{ids: ids, clerk: localnet.NewSigner(node.DemoChainID, ids.Clerk, 0)}
 	for _, id := range extra {
-		w.cashiers = append(w.cashiers, nodetest.NewSigner(node.DemoChainID, id, 0))
+		w.cashiers = append(w.cashiers, localnet.NewSigner(node.DemoChainID, id, 0))
 	}
-	w.Cluster, err = nodetest.NewCluster(ctx, ebilld, t.TempDir(), 4, node.DemoChainID, g)
+	w.Cluster, err = localnet.NewCluster(ctx, ebilld, t.TempDir(), 4, node.DemoChainID, g)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,12 +116,12 @@ func (w *world) load(ctx context.Context, t *testing.T, a *acked) *sync.WaitGrou
 		go func() {
 			defer wg.Done()
 			for k := 0; ctx.Err() == nil; k++ {
-				m := nodetest.Submit(s.ID, node.DemoHospital, node.DemoBillCode, fmt.Sprintf("MZ-chaos-%d-%05d", i, k), 1024)
+				m := localnet.Submit(s.ID, node.DemoHospital, node.DemoBillCode, fmt.Sprintf("MZ-chaos-%d-%05d", i, k), 1024)
 				id := bill.ID(m.Org, m.Serial)
-				steps := []func() (wire.Msg, *nodetest.Signer){
-					func() (wire.Msg, *nodetest.Signer) { return m, s },
-					func() (wire.Msg, *nodetest.Signer) { return nodetest.Approve(w.ids.Clerk, m, 1), w.clerk },
-					func() (wire.Msg, *nodetest.Signer) { return &wire.Issue{ID: id}, s },
+				steps := []func() (wire.Msg, *localnet.Signer){
+					func() (wire.Msg, *localnet.Signer) { return m, s },
+					func() (wire.Msg, *localnet.Signer) { return localnet.Approve(w.ids.Clerk, m, 1), w.clerk },
+					func() (wire.Msg, *localnet.Signer) { return &wire.Issue{ID: id}, s },
 				}
 				for n, step := range steps {
 					msg, signer := step()
@@ -252,7 +253,7 @@ func (w *world) reader(t *testing.T, ctx context.Context, id string, after int64
 func (w *world) seedBill(t *testing.T, ctx context.Context, serial string) (string, int64) {
 	t.Helper()
 	s := w.cashiers[0]
-	m := nodetest.Submit(s.ID, node.DemoHospital, node.DemoBillCode, serial, 512)
+	m := localnet.Submit(s.ID, node.DemoHospital, node.DemoBillCode, serial, 512)
 	tx, err := s.Tx(m)
 	if err != nil {
 		t.Fatal(err)
@@ -273,7 +274,7 @@ func (w *world) sameHeight(t *testing.T, ctx context.Context) int64 {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := nodetest.WaitHeight(ctx, c, 1)
+		h, err := localnet.WaitHeight(ctx, c, 1)
 		if err != nil {
 			t.Fatalf("node%d: %v", i, err)
 		}
@@ -374,7 +375,7 @@ func (w *world) checkLedger(t *testing.T, ctx context.Context, h int64, a *acked
 func advanced(ctx context.Context, c nodetest.RPC, h int64, window time.Duration) bool {
 	watch, stop := context.WithTimeout(ctx, window)
 	defer stop()
-	_, err := nodetest.WaitHeight(watch, c, h)
+	_, err := localnet.WaitHeight(watch, c, h)
 	return err == nil
 }
 
@@ -401,12 +402,12 @@ func TestKillRestartUnderLoad(t *testing.T) {
 		if err := w.Kill(victim); err != nil {
 			t.Fatal(err)
 		}
-		h, err := nodetest.WaitHeight(ctx, other, 0)
+		h, err := localnet.WaitHeight(ctx, other, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// The network goes on with three of four.
-		if _, err := nodetest.WaitHeight(ctx, other, h+2); err != nil {
+		if _, err := localnet.WaitHeight(ctx, other, h+2); err != nil {
 			t.Fatalf("round %d: no blocks with node%d down: %v", r, victim, err)
 		}
 		if err := w.Start(ctx, victim); err != nil {
@@ -416,7 +417,7 @@ func TestKillRestartUnderLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := nodetest.WaitHeight(ctx, vc, h+2); err != nil {
+		if _, err := localnet.WaitHeight(ctx, vc, h+2); err != nil {
 			t.Fatalf("round %d: node%d does not catch up: %v\n%s", r, victim, err, w.Tail(victim, 3000))
 		}
 	}
@@ -458,18 +459,18 @@ func TestOneDownTwoDown(t *testing.T) {
 	if err := w.Kill(0); err != nil {
 		t.Fatal(err)
 	}
-	h, _ := nodetest.WaitHeight(ctx, c1, 0)
-	if _, err := nodetest.WaitHeight(ctx, c1, h+3); err != nil {
+	h, _ := localnet.WaitHeight(ctx, c1, 0)
+	if _, err := localnet.WaitHeight(ctx, c1, h+3); err != nil {
 		t.Fatalf("one of four down: the chain stalled: %v", err)
 	}
 	s := w.cashiers[0]
-	tx, _ := s.Tx(nodetest.Submit(s.ID, node.DemoHospital, node.DemoBillCode, "MZ-one-down", 512))
+	tx, _ := s.Tx(localnet.Submit(s.ID, node.DemoHospital, node.DemoBillCode, "MZ-one-down", 512))
 	if _, err := w.commitAny(ctx, 1, tx); err != nil {
 		t.Fatalf("one of four down: %v", err)
 	}
 	failedBefore := rd.failed.Load()
 	okBefore := rd.ok.Load()
-	if err := nodetest.Poll(ctx, func() bool { return rd.ok.Load() > okBefore+5 }); err != nil {
+	if err := localnet.Poll(ctx, func() bool { return rd.ok.Load() > okBefore+5 }); err != nil {
 		t.Fatalf("light node reads stopped with its primary down: last error %v", rd.lastErr.Load())
 	}
 	phase("node0 killed", h)
@@ -480,11 +481,11 @@ func TestOneDownTwoDown(t *testing.T) {
 	}
 	defer w.Resume(3)
 	// A block already voted on may still be committed; after it, nothing may be.
-	paused, _ := nodetest.WaitHeight(ctx, c1, 0)
+	paused, _ := localnet.WaitHeight(ctx, c1, 0)
 	if advanced(ctx, c1, paused+2, 3*time.Second) {
 		t.Fatalf("two of four down, yet blocks up to %d were committed after %d", paused+2, paused)
 	}
-	halted, _ := nodetest.WaitHeight(ctx, c1, 0)
+	halted, _ := localnet.WaitHeight(ctx, c1, 0)
 	if advanced(ctx, c1, halted+1, 6*time.Second) {
 		t.Fatalf("two of four down, yet block %d was committed", halted+1)
 	}
@@ -496,7 +497,7 @@ func TestOneDownTwoDown(t *testing.T) {
 	if err := w.Start(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := nodetest.WaitHeight(ctx, c1, halted+3); err != nil {
+	if _, err := localnet.WaitHeight(ctx, c1, halted+3); err != nil {
 		t.Fatalf("three of four back, but the chain does not resume past %d: %v", halted, err)
 	}
 	phase("node0 back", halted)
@@ -505,7 +506,7 @@ func TestOneDownTwoDown(t *testing.T) {
 	}
 	top := w.sameHeight(t, ctx)
 	w.checkAgree(t, ctx, top, 0, 1, 2, 3)
-	if err := nodetest.Poll(ctx, func() bool { return rd.ok.Load() > readsHalted+5 }); err != nil {
+	if err := localnet.Poll(ctx, func() bool { return rd.ok.Load() > readsHalted+5 }); err != nil {
 		t.Fatalf("light node reads did not resume: last error %v", rd.lastErr.Load())
 	}
 	phase("all back", top)

@@ -22,6 +22,7 @@ import (
 
 	"ebill/app/bill"
 	"ebill/app/node"
+	"ebill/app/node/localnet"
 	"ebill/app/node/nodetest"
 	"ebill/app/wire"
 	"ebill/lightclient"
@@ -273,7 +274,7 @@ func TestLyingPrimary(t *testing.T) {
 					tc.lie(c)
 				}
 			}))
-			if _, err := nodetest.WaitHeight(ctx, honest, cfg.TrustHeight+2); err != nil {
+			if _, err := localnet.WaitHeight(ctx, honest, cfg.TrustHeight+2); err != nil {
 				t.Fatal(err)
 			}
 			b, v, err := lc.Bill(ctx, ch.issued.ID)
@@ -309,11 +310,11 @@ func TestDivergentWitness(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fork.Stop() })
-	forkRPC, err := nodetest.Client(fork.RPCAddr())
+	forkRPC, err := localnet.Client(fork.RPCAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := nodetest.WaitHeight(ctx, forkRPC, 3); err != nil {
+	if _, err := localnet.WaitHeight(ctx, forkRPC, 3); err != nil {
 		t.Fatal(err)
 	}
 	// The fork is the primary and the first network its witness; the witness, started

@@ -16,6 +16,7 @@ import (
 
 	"ebill/app/bill"
 	"ebill/app/node"
+	"ebill/app/node/localnet"
 	"ebill/app/node/nodetest"
 	"ebill/app/wire"
 	"ebill/lightclient"
@@ -27,7 +28,7 @@ type chain struct {
 	node    *node.Node
 	rpc     *rpchttp.HTTP
 	ids     node.DemoIdentities
-	cashier *nodetest.Signer
+	cashier *localnet.Signer
 	// fresh is a copy of the home taken before the node first started: the same chain id,
 	// genesis and validator key, for a second network that diverges from the first.
 	fresh string
@@ -92,18 +93,18 @@ func startChain() (*chain, error) {
 		return nil, err
 	}
 	cleanup = append(cleanup, func() { c.node.Stop() })
-	if c.rpc, err = nodetest.Client(c.node.RPCAddr()); err != nil {
+	if c.rpc, err = localnet.Client(c.node.RPCAddr()); err != nil {
 		return nil, err
 	}
-	c.cashier = nodetest.NewSigner(node.DemoChainID, ids.Cashier, 0)
-	clerk := nodetest.NewSigner(node.DemoChainID, ids.Clerk, 0)
+	c.cashier = localnet.NewSigner(node.DemoChainID, ids.Cashier, 0)
+	clerk := localnet.NewSigner(node.DemoChainID, ids.Clerk, 0)
 
-	sub := nodetest.Submit(ids.Cashier, node.DemoHospital, node.DemoBillCode, "MZ-LC-0001", 1024)
+	sub := localnet.Submit(ids.Cashier, node.DemoHospital, node.DemoBillCode, "MZ-LC-0001", 1024)
 	id := bill.ID(sub.Org, sub.Serial)
 	for _, step := range []struct {
-		s   *nodetest.Signer
+		s   *localnet.Signer
 		msg wire.Msg
-	}{{c.cashier, sub}, {clerk, nodetest.Approve(ids.Clerk, sub, 1)}, {c.cashier, &wire.Issue{ID: id}}} {
+	}{{c.cashier, sub}, {clerk, localnet.Approve(ids.Clerk, sub, 1)}, {c.cashier, &wire.Issue{ID: id}}} {
 		res, err := c.commit(ctx, step.s, step.msg)
 		if err != nil {
 			return nil, err
@@ -121,7 +122,7 @@ func startChain() (*chain, error) {
 		return nil, err
 	}
 	// A later change of the tree, so proofs from the issue height are stale afterwards.
-	other := nodetest.Submit(ids.Cashier, node.DemoHospital, node.DemoBillCode, "MZ-LC-0002", 512)
+	other := localnet.Submit(ids.Cashier, node.DemoHospital, node.DemoBillCode, "MZ-LC-0002", 512)
 	res, err := c.commit(ctx, c.cashier, other)
 	if err != nil {
 		return nil, err
@@ -137,7 +138,7 @@ func startChain() (*chain, error) {
 	return c, nil
 }
 
-func (c *chain) commit(ctx context.Context, s *nodetest.Signer, msg wire.Msg) (*coretypes.ResultTx, error) {
+func (c *chain) commit(ctx context.Context, s *localnet.Signer, msg wire.Msg) (*coretypes.ResultTx, error) {
 	tx, err := s.Tx(msg)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,11 @@
 //	r.WriteTable(os.Stdout)
 //	r.WriteChart(png)
 //
+// The load drives the ledger, not the desk: it signs raw transactions rather than going
+// through app/service, and every report lists in Skipped (table and JSON) the desk steps
+// it leaves out — validation, sealing, the desk's proven reads, the clerk's decryption and
+// checks — so its latencies are the ledger's share of a bill's way, not a cashier's wait.
+//
 // The load: Cashiers goroutines, each with its own key and RPC connection, send bill
 // submissions signed ahead of the clock (a desk seals and signs before it uploads) through
 // broadcast_tx_sync, as fast as the mempool takes them or at Rate. A watcher reads every
@@ -29,7 +34,7 @@ import (
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 
 	"ebill/app/node"
-	"ebill/app/node/nodetest"
+	"ebill/app/node/localnet"
 	"ebill/lightclient"
 	"ebill/wallet"
 )
@@ -47,7 +52,7 @@ type Config struct {
 	// Validators on loopback, each with its own home and ports. 1, the default, is the
 	// embedded node, run in this process; more run as processes of their own (a
 	// CometBFT gossip routine outlives an in-process node's Stop and reads its closed
-	// block store): `ebilld start` through nodetest.Cluster, and for the baseline kvnode.
+	// block store): `ebilld start` through localnet.Cluster, and for the baseline kvnode.
 	Validators int
 	// Ebilld and KVNode are the commands of those processes; empty: BuildBinaries makes
 	// them in the run's directory.
@@ -126,6 +131,26 @@ func (c *Config) defaults() error {
 	return nil
 }
 
+// skipped is what the load leaves out of the desk path (service.Desk), for the report.
+func skipped(cfg Config) []string {
+	s := []string{
+		"bill validation and the payee stamp (Desk.Submit checks each bill): the load sends no bill",
+		"sealing the bill (DEFLATE + AES-GCM + HPKE to hospital and bureau): random bytes of a sealed " +
+			"envelope's size stand in as the payload, with a commitment over them",
+		"signing at upload time: every submission is signed before the clock starts, so its cost " +
+			"is in no latency",
+		"the desk's proven reads around a submission (org keys before, the bill's record after): " +
+			"a bill counts as committed when a block holds it",
+	}
+	if cfg.SampleEvery < 0 {
+		return append(s, "approval, issue and the verified read: no bill is sampled (sample-every < 0)")
+	}
+	return append(s, "the clerk's review of sampled bills: approved without decrypting the payload "+
+		"or running the automatic checks",
+		"after issue: the verified read checks the record's proof but neither decrypts the payload "+
+			"nor renders the PDF")
+}
+
 // perCashier is how many bills each cashier signs ahead: the count, or for a timed run
 // enough for the rate, or for saturation more than the node can take in that time.
 func (c *Config) perCashier() int {
@@ -182,6 +207,9 @@ type Report struct {
 	Ebill          *Result  `json:"ebill"`
 	KVStore        *Result  `json:"kvstore,omitempty"`
 	Errors         []string `json:"errors,omitempty"`
+	// Skipped names each step of the desk path (app/service) the load does not take, so
+	// that no figure is read as more than it measures.
+	Skipped []string `json:"skipped"`
 }
 
 // Machine says where the figures were taken.
@@ -213,7 +241,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	r := &Report{Machine: machine(), Cashiers: cfg.Cashiers, Items: cfg.Items, Rate: cfg.Rate}
+	r := &Report{Machine: machine(), Cashiers: cfg.Cashiers, Items: cfg.Items, Rate: cfg.Rate, Skipped: skipped(cfg)}
 	dir, err := mkdirTemp(cfg.Dir, "ebill-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
@@ -262,9 +290,9 @@ func runLedger(ctx context.Context, cfg Config, payload int, dir string) (*Resul
 	if err != nil {
 		return nil, nil, fmt.Errorf("bench: %w", err)
 	}
-	signers := make([]*nodetest.Signer, len(w.cashiers))
+	signers := make([]*localnet.Signer, len(w.cashiers))
 	for i, id := range w.cashiers {
-		signers[i] = nodetest.NewSigner(node.DemoChainID, id, 0)
+		signers[i] = localnet.NewSigner(node.DemoChainID, id, 0)
 	}
 	cfg.Log("signing %d bills of %d items (%d-byte payloads) ahead of the clock", cfg.perCashier()*cfg.Cashiers, cfg.Items, payload)
 	jobs, err := billJobs(node.DemoChainID, node.DemoHospital, node.DemoBillCode, signers, cfg.perCashier(), payload, cfg.SampleEvery, "b")
@@ -284,7 +312,7 @@ func runLedger(ctx context.Context, cfg Config, payload int, dir string) (*Resul
 		}
 	} else {
 		cfg.Log("starting %d ledger validators as ebilld processes", cfg.Validators)
-		cl, err := nodetest.NewCluster(ctx, cfg.Ebilld, dir, cfg.Validators, node.DemoChainID, w.genesis)
+		cl, err := localnet.NewCluster(ctx, cfg.Ebilld, dir, cfg.Validators, node.DemoChainID, w.genesis)
 		if err != nil {
 			return nil, nil, fmt.Errorf("bench: start ledger: %w", err)
 		}
@@ -313,8 +341,8 @@ func runLedger(ctx context.Context, cfg Config, payload int, dir string) (*Resul
 			return nil, nil, err
 		}
 		defer light.Close()
-		iss = &issuing{light: light, clerk: nodetest.NewSigner(node.DemoChainID, w.ids.Clerk, 0),
-			cashier: nodetest.NewSigner(node.DemoChainID, w.ids.Cashier, 0)}
+		iss = &issuing{light: light, clerk: localnet.NewSigner(node.DemoChainID, w.ids.Clerk, 0),
+			cashier: localnet.NewSigner(node.DemoChainID, w.ids.Cashier, 0)}
 	}
 	res, err := drive(ctx, cfg, "ebill", net, jobs, iss, pids)
 	return res, jobs, err
@@ -357,8 +385,8 @@ func runRemote(ctx context.Context, cfg Config, payload int, dir string) (*Resul
 	}
 	// One signer for every cashier goroutine: the ledger's sequence window takes them out
 	// of order. It starts past the highest sequence the ledger has seen.
-	s := nodetest.NewSigner(chain, rm.Cashier, acct.Seq)
-	signers := make([]*nodetest.Signer, cfg.Cashiers)
+	s := localnet.NewSigner(chain, rm.Cashier, acct.Seq)
+	signers := make([]*localnet.Signer, cfg.Cashiers)
 	for i := range signers {
 		signers[i] = s
 	}
@@ -371,7 +399,7 @@ func runRemote(ctx context.Context, cfg Config, payload int, dir string) (*Resul
 		if err != nil {
 			return nil, fmt.Errorf("bench: clerk account: %w", err)
 		}
-		iss = &issuing{light: light, clerk: nodetest.NewSigner(chain, rm.Clerk, ca.Seq), cashier: s}
+		iss = &issuing{light: light, clerk: localnet.NewSigner(chain, rm.Clerk, ca.Seq), cashier: s}
 	}
 	run := fmt.Sprintf("r%d", time.Now().Unix())
 	jobs, err := billJobs(chain, acct.Org, rm.Code, signers, cfg.perCashier(), payload, sample, run)
@@ -409,7 +437,7 @@ func drive(ctx context.Context, cfg Config, app string, net *network, jobs [][]j
 		l.rate = cfg.Rate / float64(len(jobs))
 	}
 	var err error
-	if l.watch, err = nodetest.Client(rpcs[0]); err != nil {
+	if l.watch, err = localnet.Client(rpcs[0]); err != nil {
 		return nil, err
 	}
 	watchHC := &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
@@ -419,7 +447,7 @@ func drive(ctx context.Context, cfg Config, app string, net *network, jobs [][]j
 	for i := range jobs {
 		addr := rpcs[i%len(rpcs)]
 		if cfg.Submit == SubmitJSONRPC {
-			c, err := nodetest.Client(addr)
+			c, err := localnet.Client(addr)
 			if err != nil {
 				return nil, err
 			}

@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -61,6 +62,36 @@ func TestSummarise(t *testing.T) {
 	}
 	if (summarise(nil) != Latency{}) {
 		t.Fatal("no samples should give zeros")
+	}
+}
+
+// TestReportSaysWhatItSkips: the table and the JSON both name every desk step the load
+// leaves out, and the steps of the life cycle only when bills are sampled.
+func TestReportSaysWhatItSkips(t *testing.T) {
+	for _, tc := range []struct {
+		sample int
+		want   string
+	}{{20, "without decrypting"}, {-1, "no bill is sampled"}} {
+		r := &Report{Ebill: &Result{App: "ebill"}, Skipped: skipped(Config{SampleEvery: tc.sample})}
+		var table, js strings.Builder
+		if err := r.WriteTable(&table); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.WriteJSON(&js); err != nil {
+			t.Fatal(err)
+		}
+		var got struct{ Skipped []string }
+		if err := json.Unmarshal([]byte(js.String()), &got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Skipped) < 5 || !slices.Equal(got.Skipped, r.Skipped) {
+			t.Errorf("sample %d: JSON skipped = %q, want the %d steps", tc.sample, got.Skipped, len(r.Skipped))
+		}
+		for _, s := range append(r.Skipped, "sealing the bill", tc.want) {
+			if !strings.Contains(table.String(), s) {
+				t.Errorf("sample %d: table lacks %q:\n%s", tc.sample, s, table.String())
+			}
+		}
 	}
 }
 
@@ -174,7 +205,7 @@ func TestRunEmbedded(t *testing.T) {
 	if err := json.Unmarshal(js.Bytes(), &m); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"bills_per_s", "kvstore_tx_per_s", "ratio_to_kvstore"} {
+	for _, k := range []string{"bills_per_s", "kvstore_tx_per_s", "ratio_to_kvstore", "skipped"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("JSON lacks %q", k)
 		}

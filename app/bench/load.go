@@ -16,7 +16,7 @@ import (
 
 	"ebill/app/bill"
 	"ebill/app/node"
-	"ebill/app/node/nodetest"
+	"ebill/app/node/localnet"
 	"ebill/app/wire"
 	"ebill/lightclient"
 )
@@ -31,7 +31,7 @@ type job struct {
 // issuing is what the bill life cycle after submission needs: the bureau's clerk, the
 // cashier who issues, and a light node for the verified read of the issued bill.
 type issuing struct {
-	clerk, cashier *nodetest.Signer
+	clerk, cashier *localnet.Signer
 	light          *lightclient.Client
 }
 
@@ -218,7 +218,7 @@ func (l *load) commit(ctx context.Context, c broadcaster, tx []byte) (int64, err
 func (l *load) lifecycle(ctx context.Context, c broadcaster, s *wire.SubmitBill, sent time.Time) {
 	defer l.running.Add(-1)
 	err := func() error {
-		tx, err := l.issue.clerk.Tx(nodetest.Approve(l.issue.clerk.ID, s, 1))
+		tx, err := l.issue.clerk.Tx(localnet.Approve(l.issue.clerk.ID, s, 1))
 		if err != nil {
 			return err
 		}
@@ -370,10 +370,10 @@ func (l *load) run(ctx context.Context, height int64) error {
 	wg.Wait()
 	dctx, cancel := context.WithTimeout(ctx, l.drainFor)
 	defer cancel()
-	err := nodetest.Poll(dctx, func() bool { return l.open.Load() == 0 && l.running.Load() == 0 })
+	err := localnet.Poll(dctx, func() bool { return l.open.Load() == 0 && l.running.Load() == 0 })
 	stopLife()
 	// The life cycles cancelled above record their failure; wait for them to do so.
-	nodetest.Poll(ctx, func() bool { return l.running.Load() == 0 })
+	localnet.Poll(ctx, func() bool { return l.running.Load() == 0 })
 	if err != nil {
 		return fmt.Errorf("%d transactions not committed %v after the last send: %w", l.open.Load(), l.drainFor, err)
 	}

@@ -61,5 +61,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "last error: %s\n", e)
 	}
+	fmt.Fprintln(w, "not measured (the load signs ledger transactions, not the desk's steps):")
+	for _, s := range r.Skipped {
+		fmt.Fprintf(w, "  - %s\n", s)
+	}
 	return nil
 }

@@ -94,6 +94,7 @@ type Summary struct {
 	P99CommittedMS float64   `json:"p99_submit_committed_ms"`
 	BlockMS        float64   `json:"block_interval_ms"`
 	P99IssuedMS    float64   `json:"p99_submit_issued_ms,omitempty"`
+	Skipped        []string  `json:"skipped"` // as in each report
 	Reports        []*Report `json:"reports"`
 }
 
@@ -113,5 +114,5 @@ func Summarise(rs []*Report) *Summary {
 		}
 	}
 	return &Summary{Runs: len(rs), BillsPerS: median(bills), KVStoreTxPerS: median(kv), RatioToKVStore: median(ratio),
-		P99CommittedMS: median(p99), BlockMS: median(block), P99IssuedMS: median(issued), Reports: rs}
+		P99CommittedMS: median(p99), BlockMS: median(block), P99IssuedMS: median(issued), Skipped: rs[0].Skipped, Reports: rs}
 }

@@ -25,7 +25,7 @@ import (
 	"ebill/app/bill"
 	"ebill/app/ledger"
 	"ebill/app/node"
-	"ebill/app/node/nodetest"
+	"ebill/app/node/localnet"
 	"ebill/app/store"
 	"ebill/wallet"
 )
@@ -39,7 +39,7 @@ type world struct {
 }
 
 func newWorld(cashiers int) (*world, error) {
-	g, ids, extra, err := nodetest.DemoGenesis(cashiers, "bench-cashier")
+	g, ids, extra, err := localnet.DemoGenesis(cashiers, "bench-cashier")
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func payloadSize(items int) (int, error) {
 // billJobs signs n submissions per cashier ahead of the clock, as desks seal and sign
 // before they upload. Every sampleEvery-th one (0: none) keeps its message for the life
 // cycle.
-func billJobs(chainID, org, code string, signers []*nodetest.Signer, n, payload, sampleEvery int, run string) ([][]job, error) {
+func billJobs(chainID, org, code string, signers []*localnet.Signer, n, payload, sampleEvery int, run string) ([][]job, error) {
 	jobs := make([][]job, len(signers))
 	errs := make([]error, len(signers))
 	var wg sync.WaitGroup
@@ -81,7 +81,7 @@ func billJobs(chainID, org, code string, signers []*nodetest.Signer, n, payload,
 		go func() {
 			defer wg.Done()
 			for k := range n {
-				m := nodetest.Submit(s.ID, org, code, fmt.Sprintf("MZ-%s-%d-%07d", run, c, k), payload)
+				m := localnet.Submit(s.ID, org, code, fmt.Sprintf("MZ-%s-%d-%07d", run, c, k), payload)
 				tx, err := s.Tx(m)
 				if err != nil {
 					errs[c] = err
@@ -141,7 +141,7 @@ func (n *network) stop() error {
 // homes writes the homes of an n-validator network in dir with the same settings whatever
 // app runs in it: node.InitHome for one, node.Testnet for more, on ports free now.
 func homes(dir string, n int, g ledger.Genesis) ([]string, []string, error) {
-	base, err := nodetest.FreePorts(2 * n)
+	base, err := localnet.FreePorts(2 * n)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -187,9 +187,9 @@ func startNodes(ctx context.Context, hs, rpcs []string, start func(ctx context.C
 		return nil, errors.Join(err, n.stop())
 	}
 	for _, addr := range rpcs {
-		c, err := nodetest.Client(addr)
+		c, err := localnet.Client(addr)
 		if err == nil {
-			_, err = nodetest.WaitHeight(ctx, c, 1)
+			_, err = localnet.WaitHeight(ctx, c, 1)
 		}
 		if err != nil {
 			return nil, errors.Join(err, n.stop())
@@ -204,7 +204,7 @@ func startProcs(ctx context.Context, bin string, hs, rpcs []string, args ...stri
 	n := &network{rpcs: rpcs}
 	var pids []int
 	for _, h := range hs {
-		p, err := nodetest.StartProcess(bin, filepath.Join(h, "node.log"), nil, append([]string{"--home", h}, args...)...)
+		p, err := localnet.StartProcess(bin, filepath.Join(h, "node.log"), nil, append([]string{"--home", h}, args...)...)
 		if err != nil {
 			return nil, nil, errors.Join(err, n.stop())
 		}
@@ -214,9 +214,9 @@ func startProcs(ctx context.Context, bin string, hs, rpcs []string, args ...stri
 	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	for i, addr := range rpcs {
-		c, err := nodetest.Client(addr)
+		c, err := localnet.Client(addr)
 		if err == nil {
-			_, err = nodetest.WaitHeight(wctx, c, 1)
+			_, err = localnet.WaitHeight(wctx, c, 1)
 		}
 		if err != nil {
 			return nil, nil, errors.Join(fmt.Errorf("%s: %w", hs[i], err), n.stop())
@@ -231,7 +231,7 @@ func startProcs(ctx context.Context, bin string, hs, rpcs []string, args ...stri
 // those names next to this program's executable.
 func BuildBinaries(dir string) (ebilld, kvnode string, err error) {
 	build := func(pkg string) (string, error) {
-		bin, err := nodetest.Build(dir, pkg)
+		bin, err := localnet.Build(dir, pkg)
 		if err == nil {
 			return bin, nil
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"ebill/app/node"
+	"ebill/app/node/localnet"
 	"ebill/app/node/nodetest"
 )
 
@@ -23,13 +24,13 @@ func BenchmarkCommitBills(b *testing.B) {
 	const desks = 8
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	g, _, extra, err := nodetest.DemoGenesis(desks, "bench-cashier")
+	g, _, extra, err := localnet.DemoGenesis(desks, "bench-cashier")
 	if err != nil {
 		b.Fatal(err)
 	}
-	cashiers := make([]*nodetest.Signer, desks)
+	cashiers := make([]*localnet.Signer, desks)
 	for i, id := range extra {
-		cashiers[i] = nodetest.NewSigner(node.DemoChainID, id, 0)
+		cashiers[i] = localnet.NewSigner(node.DemoChainID, id, 0)
 	}
 	home := b.TempDir()
 	if err := node.InitHome(home, node.DemoChainID, g, node.HomeOptions{}); err != nil {
@@ -45,7 +46,7 @@ func BenchmarkCommitBills(b *testing.B) {
 	for i := range b.N {
 		d := i % desks
 		s := cashiers[d]
-		tx, err := s.Tx(nodetest.Submit(s.ID, node.DemoHospital, node.DemoBillCode, benchSerial(d, i), 2048))
+		tx, err := s.Tx(localnet.Submit(s.ID, node.DemoHospital, node.DemoBillCode, benchSerial(d, i), 2048))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -54,7 +55,7 @@ func BenchmarkCommitBills(b *testing.B) {
 	ledgerBefore, dataBefore := dirSize(b, filepath.Join(home, "data", "ledger")), dirSize(b, filepath.Join(home, "data"))
 	clients := make([]nodetest.RPC, desks)
 	for d := range clients {
-		if clients[d], err = nodetest.Client(n.RPCAddr()); err != nil {
+		if clients[d], err = localnet.Client(n.RPCAddr()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -21,5 +21,6 @@
 // bureau hands to desks and what a light node starts from. (*Node).NetworkFile makes one
 // for a running node.
 //
-// Package nodetest has the helpers integration tests share.
+// Package localnet runs validators as processes on loopback and drives them (the bench,
+// the chaos runs); package nodetest has what only the integration tests need.
 package node

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"ebill/app/node"
-	"ebill/app/node/nodetest"
+	"ebill/app/node/localnet"
 )
 
 const goodNetwork = `{
@@ -91,7 +91,7 @@ func TestNodeNetworkFile(t *testing.T) {
 	if f.ChainID != node.DemoChainID || f.Primary != n.RPCAddr() || len(f.Witnesses) != 1 || f.Witnesses[0] != n.RPCAddr() {
 		t.Fatalf("network file %+v for node at %s", f, n.RPCAddr())
 	}
-	c, err := nodetest.Client(n.RPCAddr())
+	c, err := localnet.Client(n.RPCAddr())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"ebill/app/bill"
 	"ebill/app/node"
+	"ebill/app/node/localnet"
 	"ebill/app/node/nodetest"
 	"ebill/app/wire"
 )
@@ -44,7 +45,7 @@ func startDemo(t *testing.T, ctx context.Context) (*node.Node, *rpchttp.HTTP, no
 	t.Helper()
 	home, ids := demoHome(t)
 	n := startNode(t, ctx, home)
-	c, err := nodetest.Client(n.RPCAddr())
+	c, err := localnet.Client(n.RPCAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,19 +73,19 @@ func TestIssueAndProve(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	n, c, ids := startDemo(t, ctx)
-	cashier := nodetest.NewSigner(n.ChainID(), ids.Cashier, 0)
-	clerk := nodetest.NewSigner(n.ChainID(), ids.Clerk, 0)
+	cashier := localnet.NewSigner(n.ChainID(), ids.Cashier, 0)
+	clerk := localnet.NewSigner(n.ChainID(), ids.Clerk, 0)
 
-	sub := nodetest.Submit(ids.Cashier, node.DemoHospital, node.DemoBillCode, "MZ20260001", 2048)
+	sub := localnet.Submit(ids.Cashier, node.DemoHospital, node.DemoBillCode, "MZ20260001", 2048)
 	id := bill.ID(sub.Org, sub.Serial)
 	var issued int64
 	for _, step := range []struct {
 		name string
-		s    *nodetest.Signer
+		s    *localnet.Signer
 		msg  wire.Msg
 	}{
 		{"submit", cashier, sub},
-		{"approve", clerk, nodetest.Approve(ids.Clerk, sub, 1)},
+		{"approve", clerk, localnet.Approve(ids.Clerk, sub, 1)},
 		{"issue", cashier, &wire.Issue{ID: id}},
 	} {
 		tx, err := step.s.Tx(step.msg)
@@ -168,7 +169,7 @@ func TestRestartInProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	home, ids := demoHome(t)
-	cashier := nodetest.NewSigner(node.DemoChainID, ids.Cashier, 0)
+	cashier := localnet.NewSigner(node.DemoChainID, ids.Cashier, 0)
 	var serials []string
 	var last int64
 	for round := range 3 {
@@ -176,11 +177,11 @@ func TestRestartInProcess(t *testing.T) {
 		if err != nil {
 			t.Fatalf("start %d: %v", round, err)
 		}
-		c, err := nodetest.Client(n.RPCAddr()) // a fresh client: the old port is gone
+		c, err := localnet.Client(n.RPCAddr()) // a fresh client: the old port is gone
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := nodetest.WaitHeight(ctx, c, last+1)
+		h, err := localnet.WaitHeight(ctx, c, last+1)
 		if err != nil {
 			t.Fatalf("round %d: chain does not go on: %v", round, err)
 		}
@@ -191,7 +192,7 @@ func TestRestartInProcess(t *testing.T) {
 			}
 		}
 		serial := "MZ-restart-" + string(rune('A'+round))
-		tx, err := cashier.Tx(nodetest.Submit(ids.Cashier, node.DemoHospital, node.DemoBillCode, serial, 512))
+		tx, err := cashier.Tx(localnet.Submit(ids.Cashier, node.DemoHospital, node.DemoBillCode, serial, 512))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,8 +257,8 @@ func TestCommittedTxs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	n, c, ids := startDemo(t, ctx)
-	cashier := nodetest.NewSigner(n.ChainID(), ids.Cashier, 0)
-	tx, err := cashier.Tx(nodetest.Submit(ids.Cashier, node.DemoHospital, node.DemoBillCode, "MZ-committed", 512))
+	cashier := localnet.NewSigner(n.ChainID(), ids.Cashier, 0)
+	tx, err := cashier.Tx(localnet.Submit(ids.Cashier, node.DemoHospital, node.DemoBillCode, "MZ-committed", 512))
 	if err != nil {
 		t.Fatal(err)
 	}

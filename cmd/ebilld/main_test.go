@@ -17,6 +17,7 @@ import (
 
 	"ebill/app/bill"
 	"ebill/app/node"
+	"ebill/app/node/localnet"
 	"ebill/app/node/nodetest"
 	"ebill/app/wire"
 	"ebill/wallet"
@@ -85,7 +86,7 @@ func TestUsageErrors(t *testing.T) {
 // ebilldRun runs the built binary to completion.
 func ebilldRun(t *testing.T, args ...string) {
 	t.Helper()
-	p, err := nodetest.StartProcess(ebilld, filepath.Join(t.TempDir(), "ebilld.log"), []string{"EBILL_PASSPHRASE=" + passphrase}, args...)
+	p, err := localnet.StartProcess(ebilld, filepath.Join(t.TempDir(), "ebilld.log"), []string{"EBILL_PASSPHRASE=" + passphrase}, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,15 +109,15 @@ func ebilldRun(t *testing.T, args ...string) {
 }
 
 // startNode runs `ebilld start` for home and waits until its RPC answers.
-func startNode(t *testing.T, ctx context.Context, home, rpc string, extra ...string) *nodetest.Process {
+func startNode(t *testing.T, ctx context.Context, home, rpc string, extra ...string) *localnet.Process {
 	t.Helper()
 	args := append([]string{"start", "--home", home, "--log-level", "error"}, extra...)
-	p, err := nodetest.StartProcess(ebilld, filepath.Join(home, "ebilld.log"), nil, args...)
+	p, err := localnet.StartProcess(ebilld, filepath.Join(home, "ebilld.log"), nil, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Kill() })
-	if err := nodetest.WaitUp(ctx, rpc); err != nil {
+	if err := localnet.WaitUp(ctx, rpc); err != nil {
 		t.Fatalf("node in %s: %v\n%s", home, err, p.Tail(3000))
 	}
 	return p
@@ -141,7 +142,7 @@ func loadIdentity(t *testing.T, dir, name string) *wallet.Identity {
 func TestKillRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	ports, err := nodetest.FreePorts(2)
+	ports, err := localnet.FreePorts(2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,14 +150,14 @@ func TestKillRestart(t *testing.T) {
 	rpc := fmt.Sprintf("http://127.0.0.1:%d", ports)
 	metrics := fmt.Sprintf("127.0.0.1:%d", ports+1)
 	ebilldRun(t, "init", "--home", home, "--demo", "--rpc-port", fmt.Sprint(ports), "--p2p-port", "0")
-	cashier := nodetest.NewSigner(node.DemoChainID, loadIdentity(t, home, node.DemoCashierName), 0)
+	cashier := localnet.NewSigner(node.DemoChainID, loadIdentity(t, home, node.DemoCashierName), 0)
 
 	p := startNode(t, ctx, home, rpc)
-	c, err := nodetest.Client(rpc)
+	c, err := localnet.Client(rpc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h0, err := nodetest.WaitHeight(ctx, c, 1)
+	h0, err := localnet.WaitHeight(ctx, c, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,13 +173,13 @@ func TestKillRestart(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			wc, err := nodetest.Client(rpc)
+			wc, err := localnet.Client(rpc)
 			if err != nil {
 				return
 			}
 			for i := 0; ; i++ {
 				serial := fmt.Sprintf("MZ-kill-%d-%05d", w, i)
-				tx, err := cashier.Tx(nodetest.Submit(cashier.ID, node.DemoHospital, node.DemoBillCode, serial, 2048))
+				tx, err := cashier.Tx(localnet.Submit(cashier.ID, node.DemoHospital, node.DemoBillCode, serial, 2048))
 				if err != nil {
 					t.Error(err)
 					return
@@ -201,7 +202,7 @@ func TestKillRestart(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("fewer than 200 submissions accepted")
 	}
-	if _, err := nodetest.WaitHeight(ctx, c, h0+2); err != nil {
+	if _, err := localnet.WaitHeight(ctx, c, h0+2); err != nil {
 		t.Fatal(err)
 	}
 	info, err := c.ABCIInfo(ctx)
@@ -215,7 +216,7 @@ func TestKillRestart(t *testing.T) {
 	wg.Wait()
 
 	startNode(t, ctx, home, rpc, "--metrics", metrics)
-	c, err = nodetest.Client(rpc)
+	c, err = localnet.Client(rpc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +230,7 @@ func TestKillRestart(t *testing.T) {
 	}
 
 	// Count every transaction on the chain: committed bills are those in a block.
-	latest, err := nodetest.WaitHeight(ctx, c, before.LastBlockHeight+1)
+	latest, err := localnet.WaitHeight(ctx, c, before.LastBlockHeight+1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +274,7 @@ func TestKillRestart(t *testing.T) {
 	}
 
 	// The restarted node takes new bills and counts them in its metrics.
-	tx, err := cashier.Tx(nodetest.Submit(cashier.ID, node.DemoHospital, node.DemoBillCode, "MZ-after-restart", 2048))
+	tx, err := cashier.Tx(localnet.Submit(cashier.ID, node.DemoHospital, node.DemoBillCode, "MZ-after-restart", 2048))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,16 +300,16 @@ func TestKillRestart(t *testing.T) {
 func TestFourValidators(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	base, err := nodetest.FreePorts(8)
+	base, err := localnet.FreePorts(8)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "net")
 	ebilldRun(t, "testnet", "--validators", "4", "--dir", dir, "--base-port", fmt.Sprint(base), "--demo")
-	cashier := nodetest.NewSigner(node.DemoChainID, loadIdentity(t, dir, node.DemoCashierName), 0)
+	cashier := localnet.NewSigner(node.DemoChainID, loadIdentity(t, dir, node.DemoCashierName), 0)
 	homes := make([]string, 4)
 	rpcs := make([]string, 4)
-	procs := make([]*nodetest.Process, 4)
+	procs := make([]*localnet.Process, 4)
 	for i := range homes {
 		homes[i] = filepath.Join(dir, fmt.Sprintf("node%d", i))
 		rpcs[i] = fmt.Sprintf("http://127.0.0.1:%d", base+2*i+1)
@@ -316,16 +317,16 @@ func TestFourValidators(t *testing.T) {
 	}
 	clients := make([]nodetest.RPC, 4)
 	for i := range clients {
-		if clients[i], err = nodetest.Client(rpcs[i]); err != nil {
+		if clients[i], err = localnet.Client(rpcs[i]); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := nodetest.WaitHeight(ctx, clients[i], 2); err != nil {
+		if _, err := localnet.WaitHeight(ctx, clients[i], 2); err != nil {
 			t.Fatalf("node%d: %v\n%s", i, err, procs[i].Tail(3000))
 		}
 	}
 	submit := func(via int, serial string) int64 {
 		t.Helper()
-		tx, err := cashier.Tx(nodetest.Submit(cashier.ID, node.DemoHospital, node.DemoBillCode, serial, 2048))
+		tx, err := cashier.Tx(localnet.Submit(cashier.ID, node.DemoHospital, node.DemoBillCode, serial, 2048))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -340,25 +341,25 @@ func TestFourValidators(t *testing.T) {
 	if err := procs[3].Kill(); err != nil {
 		t.Fatal(err)
 	}
-	h, err := nodetest.WaitHeight(ctx, clients[0], 0)
+	h, err := localnet.WaitHeight(ctx, clients[0], 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Past node3's turn to propose at least once.
-	if _, err := nodetest.WaitHeight(ctx, clients[1], h+5); err != nil {
+	if _, err := localnet.WaitHeight(ctx, clients[1], h+5); err != nil {
 		t.Fatalf("the network stalled with one of four validators down: %v", err)
 	}
 	during := submit(1, "MZ-node3-down")
 
 	procs[3] = startNode(t, ctx, homes[3], rpcs[3])
-	if clients[3], err = nodetest.Client(rpcs[3]); err != nil {
+	if clients[3], err = localnet.Client(rpcs[3]); err != nil {
 		t.Fatal(err)
 	}
-	top, err := nodetest.WaitHeight(ctx, clients[0], during+1)
+	top, err := localnet.WaitHeight(ctx, clients[0], during+1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := nodetest.WaitHeight(ctx, clients[3], top); err != nil {
+	if _, err := localnet.WaitHeight(ctx, clients[3], top); err != nil {
 		t.Fatalf("node3 does not catch up to height %d: %v\n%s", top, err, procs[3].Tail(3000))
 	}
 	var hashes [2][]byte
@@ -377,7 +378,7 @@ func TestFourValidators(t *testing.T) {
 
 	// Every node writes the network's file: node0 primary, the others witnesses.
 	var f node.NetworkFile
-	if err := nodetest.Poll(ctx, func() bool {
+	if err := localnet.Poll(ctx, func() bool {
 		r, err := os.Open(filepath.Join(homes[2], "network.json"))
 		if err != nil {
 			return false

@@ -3,64 +3,16 @@ package nodetest
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"sync/atomic"
-	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	ics23 "github.com/cosmos/ics23/go"
 
-	"ebill/app/bill"
-	"ebill/app/ledger"
-	"ebill/app/node"
+	"ebill/app/node/localnet"
 	"ebill/app/wire"
-	"ebill/wallet"
 )
-
-// Signer signs ledger transactions for one identity, counting its sequence. It is safe for
-// concurrent use; transactions may reach the ledger out of order within the ledger's
-// sequence window.
-type Signer struct {
-	ChainID string
-	ID      *wallet.Identity
-	seq     atomic.Uint64
-}
-
-// NewSigner signs for id on chain chainID, starting after sequence last.
-func NewSigner(chainID string, id *wallet.Identity, last uint64) *Signer {
-	s := &Signer{ChainID: chainID, ID: id}
-	s.seq.Store(last)
-	return s
-}
-
-// Tx signs msg with the next sequence.
-func (s *Signer) Tx(msg wire.Msg) ([]byte, error) {
-	return wire.NewTx(s.ChainID, s.ID, s.seq.Add(1), msg)
-}
-
-// Submit is a bill submission by cashier for org with a random payload of payloadSize
-// bytes standing in for the sealed envelope (the ledger never opens it).
-func Submit(cashier *wallet.Identity, org, code, serial string, payloadSize int) *wire.SubmitBill {
-	payload := make([]byte, payloadSize)
-	rand.Read(payload)
-	created := time.Now().UTC().Truncate(time.Millisecond)
-	m := &wire.SubmitBill{
-		Kind: bill.Outpatient, Org: org, Serial: serial, Code: code, Total: 12345,
-		Created: created, Commitment: bill.Commitment(payload[:16], payload[16:]), Payload: payload,
-	}
-	d := bill.IdentityDigest(m.Kind, m.Org, m.Serial, m.Created, m.Commitment)
-	m.Signature = cashier.Sign(d[:])
-	return m
-}
-
-// Approve is clerk's approval of revision rev of the submitted bill s.
-func Approve(clerk *wallet.Identity, s *wire.SubmitBill, rev uint32) *wire.Approve {
-	d := bill.IdentityDigest(s.Kind, s.Org, s.Serial, s.Created, s.Commitment)
-	return &wire.Approve{ID: bill.ID(s.Org, s.Serial), Revision: rev, Digest: d, Countersig: clerk.Sign(d[:])}
-}
 
 // ErrRefused is wrapped by Broadcast and Commit when the ledger refuses a transaction.
 var ErrRefused = errors.New("transaction refused")
@@ -126,7 +78,7 @@ func Query(ctx context.Context, c rpcclient.Client, key []byte, h int64) ([]byte
 // AppHash returns the app hash committed for the state after block h: the one in header
 // h+1, waiting for that header.
 func AppHash(ctx context.Context, c rpcclient.Client, h int64) ([]byte, error) {
-	if _, err := WaitHeight(ctx, c, h+1); err != nil {
+	if _, err := localnet.WaitHeight(ctx, c, h+1); err != nil {
 		return nil, err
 	}
 	next := h + 1
@@ -159,28 +111,4 @@ func Proven(ctx context.Context, c rpcclient.Client, key []byte, h int64) ([]byt
 		return nil, fmt.Errorf("query %q at %d: proof does not verify against app hash %X", key, h, root)
 	}
 	return value, nil
-}
-
-// DemoGenesis is the demo network's genesis and identities with n more cashiers of the
-// demo hospital (name-0, name-1, …): one key per concurrent sender, so that no two
-// contend for one sequence window.
-func DemoGenesis(n int, name string) (ledger.Genesis, node.DemoIdentities, []*wallet.Identity, error) {
-	ids, err := node.NewDemoIdentities()
-	if err != nil {
-		return ledger.Genesis{}, ids, nil, err
-	}
-	g, err := node.DemoGenesis(ids)
-	if err != nil {
-		return g, ids, nil, err
-	}
-	cashiers := make([]*wallet.Identity, n)
-	for i := range cashiers {
-		if cashiers[i], err = wallet.New(fmt.Sprintf("%s-%d", name, i)); err != nil {
-			return g, ids, nil, err
-		}
-		p := cashiers[i].Public()
-		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Pub: ledger.HexBytes(p.SignKey), EncKey: p.KEMKey,
-			Name: fmt.Sprintf("收费员%d", i), Role: wire.RoleCashier, Org: node.DemoHospital})
-	}
-	return g, ids, cashiers, nil
 }
