@@ -6,12 +6,12 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"ebill/app/bill"
+	"ebill/internal/golden"
 	"ebill/wallet"
 )
 
@@ -100,10 +100,7 @@ func TestEnvelopeRefuses(t *testing.T) {
 // sealed to the identity it returns.
 func goldenV1(t testing.TB) ([]byte, *wallet.Identity, []byte, []byte) {
 	t.Helper()
-	b, err := os.ReadFile("testdata/envelope-v1.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := golden.Read(t, "testdata/vectors/envelope-v1.bin")
 	id, err := wallet.FromSecret("golden", []byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
