@@ -3,7 +3,9 @@ package ledger_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
@@ -281,5 +283,17 @@ func TestMempoolQuota(t *testing.T) {
 		if r := c.checkTx(tx); wire.Code(r.Code) != want {
 			t.Errorf("spare %d after a block and a recheck: code %s (%s), want %s", i, wire.Code(r.Code), r.Log, want)
 		}
+	}
+}
+
+// The ledger keeps a bill's creation time to the minute: a submission to the second or the
+// nanosecond is refused before it is signed.
+func TestCreatedToTheMinute(t *testing.T) {
+	n := newNetwork()
+	h, org := n.cashiers[0], n.hospitals[0]
+	m := h.submission(org, "precise", 1, 16)
+	m.Created = m.Created.Add(1500 * time.Millisecond)
+	if _, err := wire.NewTx(chainID, h, 1, m); err == nil || !strings.Contains(err.Error(), "whole minutes") {
+		t.Errorf("NewTx of a creation time to the millisecond: %v", err)
 	}
 }

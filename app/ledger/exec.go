@@ -193,9 +193,9 @@ func (x *exec) allocateSegment(m *wire.AllocateSegment) error {
 	return nil
 }
 
-// record appends a timeline event to b.
-func (x *exec) record(b *wire.BillRecord, t wire.EventType, note string) {
-	b.Events = append(b.Events, wire.Event{Type: t, Height: x.height, TxHash: x.hash, Time: x.time, Actor: x.signer.Pub, Note: note})
+// record appends a timeline event to b with a public note and a sealed one.
+func (x *exec) record(b *wire.BillRecord, t wire.EventType, note string, sealed []byte) {
+	b.Events = append(b.Events, wire.Event{Type: t, Height: x.height, TxHash: x.hash, Time: x.time, Actor: x.signer.Pub, Note: note, Sealed: sealed})
 	x.events = append(x.events, t)
 }
 
@@ -275,10 +275,10 @@ func (x *exec) submit(m *wire.SubmitBill) error {
 	case !exists:
 		b = wire.BillRecord{ID: id, Org: m.Org, Serial: m.Serial, Revision: 1}
 		x.listNew(&o, id)
-		x.record(&b, wire.EventSubmitted, "")
+		x.record(&b, wire.EventSubmitted, "", nil)
 	case b.Status == wire.StatusRejected || b.Status == wire.StatusWithdrawn:
 		b.Revision++
-		x.record(&b, wire.EventResubmitted, fmt.Sprintf("revision %d", b.Revision))
+		x.record(&b, wire.EventResubmitted, fmt.Sprintf("revision %d", b.Revision), nil)
 	default:
 		x.setResult(&b)
 		return wire.Refuse(wire.CodeDuplicate, "org %q serial %q is bill %s, %s", m.Org, m.Serial, id, b.Status)
@@ -302,8 +302,8 @@ func (x *exec) withdraw(m *wire.Withdraw) error {
 		return wire.Refuse(wire.CodeBadState, "bill %s is %s; only a bill not yet issued can be withdrawn", b.ID, b.Status)
 	}
 	x.dequeue(&b, o.Bureau)
-	b.Status, b.Reason = wire.StatusWithdrawn, m.Reason
-	x.record(&b, wire.EventWithdrawn, m.Reason)
+	b.Status = wire.StatusWithdrawn
+	x.record(&b, wire.EventWithdrawn, "", m.Reason)
 	x.putBill(&b)
 	x.setResult(&b)
 	return nil
@@ -341,7 +341,7 @@ func (x *exec) approve(m *wire.Approve) error {
 		return wire.Refuse(wire.CodeDigestMismatch, "bill %s has identity digest %x, the countersignature is over %x", b.ID, b.Digest, m.Digest)
 	}
 	b.Status, b.Reviewer, b.ReviewSig = wire.StatusApproved, x.signer.Pub, m.Countersig
-	x.record(&b, wire.EventApproved, "")
+	x.record(&b, wire.EventApproved, "", nil)
 	x.putBill(&b)
 	x.setResult(&b)
 	return nil
@@ -352,8 +352,8 @@ func (x *exec) reject(m *wire.Reject) error {
 	if err != nil {
 		return err
 	}
-	b.Status, b.Reason = wire.StatusRejected, m.Reason
-	x.record(&b, wire.EventRejected, m.Reason)
+	b.Status = wire.StatusRejected
+	x.record(&b, wire.EventRejected, "", m.Reason)
 	x.putBill(&b)
 	x.setResult(&b)
 	return nil
@@ -400,7 +400,7 @@ func (x *exec) issue(m *wire.Issue) error {
 	if err := x.assignNumber(&b); err != nil {
 		return err
 	}
-	x.record(&b, wire.EventIssued, b.Code+"/"+b.Number)
+	x.record(&b, wire.EventIssued, b.Code+"/"+b.Number, nil)
 	x.putBill(&b)
 	x.setResult(&b)
 	return nil
@@ -436,17 +436,17 @@ func (x *exec) reverse(m *wire.Reverse) error {
 		}
 		return cmp.Or(err, wire.Refuse(wire.CodeDuplicate, "org %q serial %q is already bill %s", r.Org, r.Serial, redID))
 	}
-	red := wire.BillRecord{ID: redID, Org: r.Org, Serial: r.Serial, Revision: 1, RedOf: orig.ID, Reason: m.Reason}
+	red := wire.BillRecord{ID: redID, Org: r.Org, Serial: r.Serial, Revision: 1, RedOf: orig.ID}
 	x.fill(&red, r)
 	if err := x.assignNumber(&red); err != nil {
 		return err
 	}
-	x.record(&red, wire.EventRedIssued, orig.ID)
+	x.record(&red, wire.EventRedIssued, orig.ID, nil)
 	x.listNew(&o, redID)
 	x.putBill(&red)
 
-	orig.Status, orig.ReversedBy, orig.Reason = wire.StatusReversed, redID, m.Reason
-	x.record(&orig, wire.EventReversed, redID)
+	orig.Status, orig.ReversedBy = wire.StatusReversed, redID
+	x.record(&orig, wire.EventReversed, redID, m.Reason)
 	x.putBill(&orig)
 	x.setResult(&orig)
 	x.result.RedID, x.result.Number, x.result.CheckCode = redID, red.Number, red.CheckCode

@@ -18,9 +18,9 @@ func FuzzCheckTx(f *testing.F) {
 	h, org := n.cashiers[0], n.hospitals[0]
 	sub := h.submission(org, "fuzz", 100, 64)
 	for _, m := range []wire.Msg{
-		sub, n.clerk.approval(sub, 1), &wire.Reject{ID: "0123456789abcdef0123456789abcdef", Revision: 1, Reason: "r"},
+		sub, n.clerk.approval(sub, 1), &wire.Reject{ID: "0123456789abcdef0123456789abcdef", Revision: 1, Reason: sealed("r")},
 		&wire.Issue{ID: "0123456789abcdef0123456789abcdef"}, &wire.Withdraw{ID: "0123456789abcdef0123456789abcdef"},
-		&wire.Reverse{ID: "0123456789abcdef0123456789abcdef", Reason: "r", Red: *h.submission(org, "red", -100, 8)},
+		&wire.Reverse{ID: "0123456789abcdef0123456789abcdef", Reason: sealed("r"), Red: *h.submission(org, "red", -100, 8)},
 		&wire.RegisterOrg{ID: "X", Name: "x", Kind: wire.OrgHospital, Bureau: bureau, EncKey: []byte{1}},
 		&wire.RegisterAccount{Pub: h.PublicKey(), EncKey: []byte{1}, Name: "n", Role: wire.RoleCashier, Org: org},
 		&wire.GrantOrgKey{Org: org, Member: h.PublicKey(), Epoch: 1, Wrapped: []byte{1}},

@@ -76,7 +76,7 @@ func TestLifecycle(t *testing.T) {
 			}
 
 			red := cashier.submission(org, "MZ20260105-0001-R", -12_345, 1024)
-			res = c.ok(cashier.tx(t, &wire.Reverse{ID: idA, Reason: "患者退费", Red: *red}))
+			res = c.ok(cashier.tx(t, &wire.Reverse{ID: idA, Reason: sealed("患者退费"), Red: *red}))
 			redID := bill.ID(org, red.Serial)
 			if r := result(t, res[0]); r.RedID != redID || r.Number != "0000000002" {
 				t.Fatalf("reverse result %+v", r)
@@ -106,9 +106,9 @@ func TestLifecycle(t *testing.T) {
 			subB := cashier.submission(org, "MZ20260105-0002", 800, 2048)
 			idB := bill.ID(org, subB.Serial)
 			c.ok(cashier.tx(t, subB))
-			c.ok(n.clerk2.tx(t, &wire.Reject{ID: idB, Revision: 1, Reason: "项目金额与合计不符"}))
-			if b := c.bill(idB); b.Status != wire.StatusRejected || b.Reason != "项目金额与合计不符" {
-				t.Fatalf("rejected bill: %s %q", b.Status, b.Reason)
+			c.ok(n.clerk2.tx(t, &wire.Reject{ID: idB, Revision: 1, Reason: sealed("项目金额与合计不符")}))
+			if b := c.bill(idB); b.Status != wire.StatusRejected || string(b.Events[len(b.Events)-1].Sealed) != string(sealed("项目金额与合计不符")) {
+				t.Fatalf("rejected bill: %s %v", b.Status, b.Events)
 			}
 			subB2 := cashier.submission(org, subB.Serial, 900, 2000)
 			res = c.ok(cashier.tx(t, subB2))
@@ -128,7 +128,7 @@ func TestLifecycle(t *testing.T) {
 			subC := cashier.submission(org, "MZ20260105-0003", 100, 500)
 			idC := bill.ID(org, subC.Serial)
 			c.ok(cashier.tx(t, subC))
-			c.ok(cashier.tx(t, &wire.Withdraw{ID: idC, Reason: "重复录入"}))
+			c.ok(cashier.tx(t, &wire.Withdraw{ID: idC, Reason: sealed("重复录入")}))
 			if s := c.bill(idC).Status; s != wire.StatusWithdrawn {
 				t.Errorf("withdrawn bill is %s", s)
 			}

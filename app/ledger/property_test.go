@@ -76,7 +76,7 @@ func TestRandomInterleavings(t *testing.T) {
 						}
 						clerk := []*actor{n.clerk, n.clerk2}[rng.IntN(2)]
 						if rng.IntN(4) == 0 {
-							o, tx = op{id: id, next: wire.StatusRejected}, clerk.tx(t, &wire.Reject{ID: id, Revision: revs[id], Reason: "不符"})
+							o, tx = op{id: id, next: wire.StatusRejected}, clerk.tx(t, &wire.Reject{ID: id, Revision: revs[id], Reason: sealed("不符")})
 						} else {
 							o, tx = op{id: id, next: wire.StatusApproved}, clerk.tx(t, clerk.approval(subs[id], revs[id]))
 						}
@@ -97,7 +97,7 @@ func TestRandomInterleavings(t *testing.T) {
 						red := c.submission(orig.Org, orig.Serial+"-R"+strconv.Itoa(serial), -orig.Total, 64)
 						serial++
 						o = op{id: id, next: wire.StatusReversed, sub: red, red: bill.ID(red.Org, red.Serial)}
-						tx = c.tx(t, &wire.Reverse{ID: id, Reason: "退费", Red: *red})
+						tx = c.tx(t, &wire.Reverse{ID: id, Reason: sealed("退费"), Red: *red})
 					default: // withdraw anything; refused unless not yet issued
 						if len(order) == 0 {
 							continue

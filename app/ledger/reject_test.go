@@ -95,11 +95,11 @@ func TestRefusals(t *testing.T) {
 			wire.CodeOK, wire.CodeBadState, false, "issued as 32060126/0000000001"},
 		{"reverse of unissued", func() []byte {
 			red := h1.submission(org1, "red-of-pending", -100, 16)
-			return h1.tx(t, &wire.Reverse{ID: pendingID, Reason: "退费", Red: *red})
+			return h1.tx(t, &wire.Reverse{ID: pendingID, Reason: sealed("退费"), Red: *red})
 		}, wire.CodeOK, wire.CodeBadState, false, "only an issued bill"},
 		{"red bill with the wrong total", func() []byte {
 			red := h1.submission(org1, "red-wrong", -1, 16)
-			return h1.tx(t, &wire.Reverse{ID: issuedID, Reason: "退费", Red: *red})
+			return h1.tx(t, &wire.Reverse{ID: issuedID, Reason: sealed("退费"), Red: *red})
 		}, wire.CodeInvalid, wire.CodeInvalid, false, "total -200 fen"},
 		{"segment exhausted", func() []byte { return h3.tx(t, &wire.Issue{ID: bill.ID(org3, "last-b")}) },
 			wire.CodeOK, wire.CodeSegmentExhausted, false, "used up"},

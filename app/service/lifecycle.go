@@ -79,7 +79,11 @@ func (d *Desk) Reverse(ctx context.Context, id, reason string, p Progress) (*Vie
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	redID := bill.ID(red.OrgCode, red.Serial)
-	v, _, err = d.transition(ctx, redID, &wire.Reverse{ID: id, Reason: reason, Red: *sub}, what, p,
+	sealed, err := d.sealReason(ctx, id, wire.EventReversed, reason)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	v, _, err = d.transition(ctx, redID, &wire.Reverse{ID: id, Reason: sealed, Red: *sub}, what, p,
 		func(b wire.BillRecord) bool { return b.RedOf == id })
 	return v, err
 }
@@ -91,7 +95,11 @@ func (d *Desk) Withdraw(ctx context.Context, id, reason string, p Progress) (*Vi
 	if err != nil {
 		return nil, err
 	}
-	v, _, err = d.transition(ctx, id, &wire.Withdraw{ID: id, Reason: reason}, what, p,
+	sealed, err := d.sealReason(ctx, id, wire.EventWithdrawn, reason)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	v, _, err = d.transition(ctx, id, &wire.Withdraw{ID: id, Reason: sealed}, what, p,
 		func(b wire.BillRecord) bool { return b.Status == wire.StatusWithdrawn })
 	return v, err
 }

@@ -109,8 +109,18 @@ func TestEndToEnd(t *testing.T) {
 		if r.ID != bill.ID(hospitalA, held.Serial) || r.Passed() || failed(r) != "amount" {
 			t.Fatalf("held %s for %q", r.ID, failed(r))
 		}
-		if _, err := clerk.Reject(ctx, r.ID, "金额异常，请核对", nil); err != nil {
+		rejected, err := clerk.Reject(ctx, r.ID, "金额异常，请核对", nil)
+		if err != nil {
 			t.Fatal(err)
+		}
+		// The reason is on the ledger sealed for the bill's orgs only: both read it, the
+		// record holds no byte of it in clear.
+		last := rejected.Record.Events[len(rejected.Record.Events)-1]
+		if rejected.Reason != "金额异常，请核对" || len(last.Sealed) == 0 || bytes.Contains(last.Sealed, []byte("金额")) || last.Note != "" {
+			t.Errorf("rejected: reason %q, event note %q sealed %x", rejected.Reason, last.Note, last.Sealed)
+		}
+		if v, err := cashierA.Fetch(ctx, r.ID); err != nil || v.Reason != "金额异常，请核对" || v.Notes[len(v.Notes)-1] != v.Reason {
+			t.Errorf("the hospital reads the reason: %v %q", err, v.Reason)
 		}
 		twin := *a.Bill
 		twin.Serial += "-twin"

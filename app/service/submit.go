@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"sync"
+	"time"
 
 	"ebill/app/bill"
 	"ebill/app/wire"
@@ -140,7 +141,9 @@ func (d *Desk) prepare(b *bill.Bill, rcpt [][]byte, p Progress) (*wire.SubmitBil
 	commitment := bill.Commitment(payload, plain)
 	payload = append(payload, plain...)
 	d.remember(commitment, payload)
-	digest := bill.IdentityDigest(b.Kind, b.OrgCode, b.Serial, b.CreatedAt, commitment)
+	// The ledger keeps the creation time to the minute; the payload keeps it whole.
+	created := b.CreatedAt.Truncate(time.Minute)
+	digest := bill.IdentityDigest(b.Kind, b.OrgCode, b.Serial, created, commitment)
 	sig := d.id.Sign(digest[:])
 
 	step(p, StageEncrypting, "%s (serial %q)", id, b.Serial)
@@ -150,6 +153,6 @@ func (d *Desk) prepare(b *bill.Bill, rcpt [][]byte, p Progress) (*wire.SubmitBil
 	}
 	return &wire.SubmitBill{
 		Kind: b.Kind, Org: b.OrgCode, Serial: b.Serial, Code: b.Code, Total: b.Total,
-		Created: b.CreatedAt, Commitment: commitment, Payload: env.Marshal(), Signature: sig,
+		Created: created, Commitment: commitment, Payload: env.Marshal(), Signature: sig,
 	}, nil
 }

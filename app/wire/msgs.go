@@ -131,10 +131,13 @@ type SubmitBill struct {
 // ID is the id the bill gets: bill.ID(Org, Serial).
 func (m *SubmitBill) ID() string { return bill.ID(m.Org, m.Serial) }
 
-// Withdraw takes back a bill that has not been issued (a cashier of its org).
+// Withdraw takes back a bill that has not been issued (a cashier of its org), with an
+// optional reason.
+// Reason is sealed by the desk with the bill's note key (wallet.NoteKey of its first
+// revision's envelope), so only the bill's own orgs read it; the ledger stores it as it is.
 type Withdraw struct {
 	ID     string
-	Reason string
+	Reason []byte
 }
 
 // Approve countersigns a submitted bill (a finance clerk of the org's bureau): Countersig
@@ -148,10 +151,12 @@ type Approve struct {
 }
 
 // Reject refuses a submitted bill with a reason (a finance clerk of the org's bureau).
+// Reason is sealed by the desk with the bill's note key (wallet.NoteKey of its first
+// revision's envelope), so only the bill's own orgs read it; the ledger stores it as it is.
 type Reject struct {
 	ID       string
 	Revision uint32
-	Reason   string
+	Reason   []byte
 }
 
 // Issue gives an approved bill the next number of its org's segment and its check code (a
@@ -163,10 +168,11 @@ type Issue struct {
 // Reverse (红冲) cancels an issued bill with a red bill (a cashier of the org). Red is the
 // red bill as the cashier submits it: same kind, org and code as the original, its own
 // serial, payload and signature, and Total the negated original total. The red bill is
-// issued at once with the next number; the original becomes reversed.
+// issued at once with the next number; the original becomes reversed, with the reason
+// sealed as Withdraw's is.
 type Reverse struct {
 	ID     string
-	Reason string
+	Reason []byte
 	Red    SubmitBill
 }
 
@@ -261,7 +267,7 @@ func (m *SubmitBill) encode(e *encoder) {
 
 func (m *Withdraw) encode(e *encoder) {
 	e.string(m.ID)
-	e.string(m.Reason)
+	e.bytes(m.Reason)
 }
 
 func (m *Approve) encode(e *encoder) {
@@ -274,14 +280,14 @@ func (m *Approve) encode(e *encoder) {
 func (m *Reject) encode(e *encoder) {
 	e.string(m.ID)
 	e.uint(uint64(m.Revision))
-	e.string(m.Reason)
+	e.bytes(m.Reason)
 }
 
 func (m *Issue) encode(e *encoder) { e.string(m.ID) }
 
 func (m *Reverse) encode(e *encoder) {
 	e.string(m.ID)
-	e.string(m.Reason)
+	e.bytes(m.Reason)
 	m.Red.encode(e)
 }
 
@@ -322,16 +328,16 @@ func decodeMsg(t MsgType, body []byte) (Msg, error) {
 		s := decodeSubmit(d)
 		m = &s
 	case MsgWithdraw:
-		m = &Withdraw{ID: d.string(maxID), Reason: d.string(maxText)}
+		m = &Withdraw{ID: d.string(maxID), Reason: d.bytes(maxSealed)}
 	case MsgApprove:
 		m = &Approve{ID: d.string(maxID), Revision: uint32(d.uint()), Digest: d.array32(),
 			Countersig: d.bytes(ed25519.SignatureSize)}
 	case MsgReject:
-		m = &Reject{ID: d.string(maxID), Revision: uint32(d.uint()), Reason: d.string(maxText)}
+		m = &Reject{ID: d.string(maxID), Revision: uint32(d.uint()), Reason: d.bytes(maxSealed)}
 	case MsgIssue:
 		m = &Issue{ID: d.string(maxID)}
 	case MsgReverse:
-		m = &Reverse{ID: d.string(maxID), Reason: d.string(maxText), Red: decodeSubmit(d)}
+		m = &Reverse{ID: d.string(maxID), Reason: d.bytes(maxSealed), Red: decodeSubmit(d)}
 	default:
 		return nil, fmt.Errorf("%w: unknown message type %d", ErrMalformed, t)
 	}
@@ -393,6 +399,19 @@ func checkText(field, s string, max int, required bool) error {
 		return fmt.Errorf("%s: %d bytes exceed %d", field, len(s), max)
 	case !utf8.ValidString(s):
 		return fmt.Errorf("%s %q: not UTF-8", field, s)
+	}
+	return nil
+}
+
+// checkSealed bounds a sealed note: a text of up to MaxReason bytes with its nonce and tag.
+func checkSealed(field string, b []byte, required bool) error {
+	switch {
+	case required && len(b) == 0:
+		return fmt.Errorf("%s: %w", field, errEmpty)
+	case len(b) > maxSealed:
+		return fmt.Errorf("%s: %d sealed bytes exceed %d (%d of text)", field, len(b), maxSealed, MaxReason)
+	case len(b) > 0 && len(b) < sealOverhead:
+		return fmt.Errorf("%s: %d bytes cannot be a sealed note", field, len(b))
 	}
 	return nil
 }
@@ -505,6 +524,11 @@ func (m *SubmitBill) Validate() error {
 	if m.Created.IsZero() {
 		return fmt.Errorf("created: %w", errEmpty)
 	}
+	// To the minute, as a bill prints it: the nanoseconds of a HIS clock would let anyone
+	// who reads the ledger match its records to the hospital's logs.
+	if !m.Created.Equal(m.Created.Truncate(time.Minute)) {
+		return fmt.Errorf("created %s: whole minutes only", m.Created.Format(time.RFC3339Nano))
+	}
 	if len(m.Payload) == 0 {
 		return fmt.Errorf("payload: %w", errEmpty)
 	}
@@ -513,7 +537,7 @@ func (m *SubmitBill) Validate() error {
 }
 
 func (m *Withdraw) Validate() error {
-	return firstErr(checkBillID(m.ID), checkText("reason", m.Reason, maxText, false))
+	return firstErr(checkBillID(m.ID), checkSealed("reason", m.Reason, false))
 }
 
 func (m *Approve) Validate() error {
@@ -527,13 +551,13 @@ func (m *Reject) Validate() error {
 	if m.Revision == 0 {
 		return fmt.Errorf("revision 0: revisions start at 1")
 	}
-	return firstErr(checkBillID(m.ID), checkText("reason", m.Reason, maxText, true))
+	return firstErr(checkBillID(m.ID), checkSealed("reason", m.Reason, true))
 }
 
 func (m *Issue) Validate() error { return checkBillID(m.ID) }
 
 func (m *Reverse) Validate() error {
-	if err := firstErr(checkBillID(m.ID), checkText("reason", m.Reason, maxText, true)); err != nil {
+	if err := firstErr(checkBillID(m.ID), checkSealed("reason", m.Reason, true)); err != nil {
 		return err
 	}
 	if err := m.Red.Validate(); err != nil {

@@ -11,11 +11,16 @@ import (
 // Limits on fields. They bound what a signer can make every validator store, and let
 // decoders refuse forged lengths before allocating.
 const (
-	MaxTxSize     = 64 << 10 // bytes of one transaction
-	MaxPayload    = 48 << 10 // bytes of one encrypted bill payload
-	maxID         = 32       // org id
-	maxName       = 128
-	maxText       = 512 // reasons and notes
+	MaxTxSize  = 64 << 10 // bytes of one transaction
+	MaxPayload = 48 << 10 // bytes of one encrypted bill payload
+	maxID      = 32       // org id
+	maxName    = 128
+	// MaxReason is the most bytes of text in a reason, which a desk seals for the bill's
+	// orgs: sealed, it takes MaxReason+28 (nonce and tag, wallet.NoteOverhead).
+	MaxReason     = 512
+	maxText       = 512 // public notes of events
+	sealOverhead  = 28
+	maxSealed     = MaxReason + sealOverhead
 	maxSerial     = 64
 	maxKey        = 4096 // HPKE public keys and wrapped org keys
 	maxEvents     = 4096
@@ -204,7 +209,7 @@ type BillRecord struct {
 	Serial     string
 	Code       string
 	Total      bill.Money // fen; negative on a red bill
-	Created    time.Time  // as signed by the cashier
+	Created    time.Time  // as signed by the cashier, to the minute
 	Commitment [32]byte
 	Digest     [32]byte // bill.IdentityDigest, computed by the ledger
 	Cashier    ed25519.PublicKey
@@ -218,7 +223,6 @@ type BillRecord struct {
 	ReversedBy string    // on a reversed bill: the id of its red bill
 	Reviewer   ed25519.PublicKey
 	ReviewSig  []byte // the reviewer's countersignature (监制签名) over Digest
-	Reason     string // why it was last rejected, withdrawn or reversed
 	QueueSeq   uint64 // ordinal in the bureau's review queue while submitted
 	Events     []Event
 }
@@ -230,7 +234,10 @@ type Event struct {
 	TxHash [32]byte
 	Time   time.Time // block time
 	Actor  ed25519.PublicKey
-	Note   string
+	Note   string // public: the revision, the number, the linked bill
+	// Sealed is the reason of a withdrawal, rejection or reversal, sealed for the bill's
+	// orgs (see Withdraw).
+	Sealed []byte
 }
 
 func nanos(t time.Time) int64 {
@@ -455,7 +462,6 @@ func (b *BillRecord) Encode() []byte {
 	e.string(b.ReversedBy)
 	e.bytes(b.Reviewer)
 	e.bytes(b.ReviewSig)
-	e.string(b.Reason)
 	e.uint(b.QueueSeq)
 	e.uint(uint64(len(b.Events)))
 	for _, ev := range b.Events {
@@ -465,6 +471,7 @@ func (b *BillRecord) Encode() []byte {
 		e.int(nanos(ev.Time))
 		e.fixed(ev.Actor)
 		e.string(ev.Note)
+		e.bytes(ev.Sealed)
 	}
 	return e.b
 }
@@ -480,7 +487,7 @@ func DecodeBillRecord(v []byte) (BillRecord, error) {
 		Cashier: d.pub(), CashierSig: d.bytes(ed25519.SignatureSize), Status: Status(d.byte()),
 		Revision: uint32(d.uint()), Number: d.string(maxID), CheckCode: d.string(maxID),
 		IssuedAt: fromNanos(d.int()), RedOf: d.string(maxID), ReversedBy: d.string(maxID),
-		Reviewer: d.optPub(), ReviewSig: d.bytes(ed25519.SignatureSize), Reason: d.string(maxText),
+		Reviewer: d.optPub(), ReviewSig: d.bytes(ed25519.SignatureSize),
 		QueueSeq: d.uint(),
 	}
 	n := d.count(maxEvents)
@@ -490,7 +497,7 @@ func DecodeBillRecord(v []byte) (BillRecord, error) {
 	for i := range b.Events {
 		b.Events[i] = Event{
 			Type: EventType(d.byte()), Height: d.int(), TxHash: d.array32(),
-			Time: fromNanos(d.int()), Actor: d.pub(), Note: d.string(maxText),
+			Time: fromNanos(d.int()), Actor: d.pub(), Note: d.string(maxText), Sealed: d.bytes(maxSealed),
 		}
 	}
 	return b, d.end()

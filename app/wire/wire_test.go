@@ -30,7 +30,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		{&BillRecord{ID: "0123456789abcdef0123456789abcdef", Kind: "outpatient", Org: "H1", Serial: "S", Code: "32060126",
 			Total: -5, Created: at, Cashier: pub, CashierSig: make([]byte, 64), Status: StatusIssued, Revision: 2,
 			Number: "0000000001", CheckCode: "abcdef", IssuedAt: at, RedOf: "r", Reviewer: pub, ReviewSig: make([]byte, 64),
-			Reason: "因", QueueSeq: 0, Events: []Event{{Type: EventIssued, Height: 3, Time: at, Actor: pub, Note: "n"}}},
+			QueueSeq: 0, Events: []Event{{Type: EventIssued, Height: 3, Time: at, Actor: pub, Note: "n", Sealed: make([]byte, sealOverhead)}}},
 			func(b []byte) (any, error) { v, err := DecodeBillRecord(b); return &v, err }},
 	}
 	for _, r := range records {
@@ -56,7 +56,7 @@ func TestDecodeValidates(t *testing.T) {
 	priv := ed25519.NewKeyFromSeed(make([]byte, 32))
 	s := keySigner{priv}
 	m := &SubmitBill{Kind: "outpatient", Org: "H1", Serial: "S", Code: "32060126", Total: 1,
-		Created: time.Unix(1, 0), Payload: []byte{1}, Signature: make([]byte, 64)}
+		Created: time.Unix(60, 0), Payload: []byte{1}, Signature: make([]byte, 64)}
 	tx, err := NewTx("c", s, 1, m)
 	if err != nil {
 		t.Fatal(err)
