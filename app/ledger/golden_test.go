@@ -2,35 +2,13 @@ package ledger_test
 
 import (
 	"encoding/hex"
-	"flag"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"ebill/app/wire"
+	"ebill/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites the file with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("%s changed: the wire or store format is protocol; bump versions instead.\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
 
 // TestWireFormat pins the bytes of a signed transaction and the app hash after a fixed
 // history: any change to an encoding, a key or a rule's writes shows up here.
@@ -39,7 +17,7 @@ func TestWireFormat(t *testing.T) {
 	h, org := n.cashiers[0], n.hospitals[0]
 	sub := h.submission(org, "MZ-golden", 12_345, 96)
 	tx := h.tx(t, sub)
-	golden(t, "submit_tx.hex", wrapHex(tx))
+	golden.EqualString(t, "testdata/vectors/submit_tx.hex", wrapHex(tx))
 
 	dec, err := wire.DecodeTx(tx)
 	if err != nil {
@@ -55,7 +33,7 @@ func TestWireFormat(t *testing.T) {
 	c.ok(tx)
 	c.ok(n.clerk.tx(t, n.clerk.approval(sub, 1)))
 	c.ok(h.tx(t, &wire.Issue{ID: sub.ID()}))
-	golden(t, "app_hash.hex", hex.EncodeToString(c.hashes[c.height])+"\n")
+	golden.EqualString(t, "testdata/vectors/app_hash.hex", hex.EncodeToString(c.hashes[c.height])+"\n")
 }
 
 func wrapHex(b []byte) string {
