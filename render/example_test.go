@@ -11,8 +11,8 @@ import (
 
 func ExampleRender() {
 	day := time.Date(2026, 11, 23, 10, 15, 0, 0, time.FixedZone("CST", 8*3600))
-	b := bill.Sample(bill.Outpatient, "12320100466001234B", "MZ0001", 5, day)
-	b.Number, b.CheckCode, b.IssuedAt = "0000000001", "a1b2c3", day // as the ledger issues it
+	b := &bill.Issued{Bill: *bill.Sample(bill.Outpatient, "12320100466001234B", "MZ0001", 5, day),
+		Number: "0000000001", CheckCode: "a1b2c3", IssuedAt: day} // as the ledger issues it
 
 	var pdf bytes.Buffer
 	err := render.Render(&pdf, b, render.Options{
@@ -27,8 +27,8 @@ func ExampleRender() {
 
 func ExampleQRPayload() {
 	day := time.Date(2026, 11, 23, 10, 15, 0, 0, time.FixedZone("CST", 8*3600))
-	b := bill.Sample(bill.Outpatient, "12320100466001234B", "MZ0001", 1, day)
-	b.Number, b.CheckCode, b.IssuedAt = "0000000001", "a1b2c3", day
+	b := &bill.Issued{Bill: *bill.Sample(bill.Outpatient, "12320100466001234B", "MZ0001", 1, day),
+		Number: "0000000001", CheckCode: "a1b2c3", IssuedAt: day}
 
 	payload := render.QRPayload(b, "MEUC_x9")
 	fmt.Println(payload)

@@ -73,7 +73,7 @@ func (bf *bundledFont) formRunes() []rune {
 	pdf := newPDF(assets.Font())
 	proof := Options{Proof: &Proof{TxHash: "x", Height: 1}, Attachment: []byte("{}")}
 	type run struct {
-		b *bill.Bill
+		b *bill.Issued
 		o Options
 	}
 	for _, kind := range []bill.Kind{bill.Outpatient, bill.Inpatient} {
@@ -99,12 +99,12 @@ func (bf *bundledFont) formRunes() []rune {
 
 // formBill is a bill of the kind with every field filled with x, so that every part of the
 // form is drawn.
-func formBill(kind bill.Kind) *bill.Bill {
+func formBill(kind bill.Kind) *bill.Issued {
 	const x = "x"
 	t := time.Date(2026, 1, 2, 3, 4, 5, 0, chinaTime)
 	day := bill.DateOf(t)
-	return &bill.Bill{
-		Kind: kind, Code: x, Number: x, CheckCode: x, IssuedAt: t, OrgCode: x, Serial: x, CreatedAt: t,
+	return &bill.Issued{Number: x, CheckCode: x, IssuedAt: t, Bill: bill.Bill{
+		Kind: kind, Code: x, OrgCode: x, Serial: x, CreatedAt: t,
 		Payer: bill.Payer{Name: x, ID: x}, Payee: bill.Payee{Name: x, CreditCode: x}, IssuingPoint: x,
 		Items: []bill.Item{{Code: x, Name: x, Category: x, Unit: x, Remark: x, SelfPaid: 1}},
 		Medical: bill.Medical{
@@ -112,7 +112,7 @@ func formBill(kind bill.Kind) *bill.Bill {
 			InsuranceNo: x, VisitDate: day, AdmissionDate: day, DischargeDate: day,
 		},
 		Remark: x, Cashier: x, Reviewer: x,
-	}
+	}}
 }
 
 // setRunes lists the runes of s in order.

@@ -69,7 +69,7 @@ type pair struct {
 // doc is one bill being drawn.
 type doc struct {
 	writer
-	b            *bill.Bill
+	b            *bill.Issued
 	o            *Options
 	items        []bill.Item
 	draft, red   bool
@@ -93,7 +93,7 @@ func newPDF(ttf []byte) *fpdf.Fpdf {
 }
 
 // newDoc prepares drawing b onto pdf, whose font covers has.
-func newDoc(pdf *fpdf.Fpdf, b *bill.Bill, o *Options, has *runeSet, fb *fallbackFont) *doc {
+func newDoc(pdf *fpdf.Fpdf, b *bill.Issued, o *Options, has *runeSet, fb *fallbackFont) *doc {
 	d := &doc{
 		writer: writer{pdf: pdf, has: has, fb: fb},
 		b:      b, o: o,

@@ -20,7 +20,7 @@ import (
 //	32060126_0000000001_a1b2c3_123.45_20261123_<sig>
 //
 // It is ASCII so that no QR reader has to guess a charset. A red bill's total is negative.
-func QRPayload(b *bill.Bill, sig string) string {
+func QRPayload(b *bill.Issued, sig string) string {
 	p := strings.Join([]string{
 		b.Code, b.Number, b.CheckCode, b.Total.String(), billTime(b).Format("20060102"),
 	}, "_")

@@ -105,7 +105,7 @@ var (
 )
 
 // Render writes b as a PDF e-bill to w.
-func Render(w io.Writer, b *bill.Bill, opts Options) error {
+func Render(w io.Writer, b *bill.Issued, opts Options) error {
 	if b == nil {
 		return fmt.Errorf("render: %w", ErrNoBill)
 	}
@@ -153,7 +153,7 @@ func Missing(b *bill.Bill) []bill.Problem {
 		return nil
 	}
 	var ps []bill.Problem
-	for _, m := range missing(bf, nil, printed(b, &Options{})) {
+	for _, m := range missing(bf, nil, printed(&bill.Issued{Bill: *b}, &Options{})) {
 		ps = append(ps, bill.Problem{
 			Path: m.field,
 			ZH:   fmt.Sprintf("字体缺少字符“%c”（%U），需配置后备字体才能打印", m.r, m.r),
@@ -169,7 +169,7 @@ type field struct{ path, value string }
 // printed lists every text the PDF prints that depends on the bill (the form's own text
 // is found by bundledFont.formRunes), so that characters are checked before drawing starts,
 // each error can name its field, and the font subset holds them.
-func printed(b *bill.Bill, o *Options) []field {
+func printed(b *bill.Issued, o *Options) []field {
 	fs := []field{
 		{"code", b.Code}, {"number", b.Number}, {"check_code", b.CheckCode},
 		{"serial", b.Serial}, {"total", b.Total.Capitals()},
@@ -205,7 +205,7 @@ func printed(b *bill.Bill, o *Options) []field {
 }
 
 // sealNames are the names on the hospital's and the bureau's seals.
-func sealNames(b *bill.Bill, o *Options) (hospital, bureau string) {
+func sealNames(b *bill.Issued, o *Options) (hospital, bureau string) {
 	hospital, bureau = cmp.Or(o.HospitalSeal, b.Payee.Name), o.BureauSeal
 	if bureau == "" {
 		bureau = "财政部"
@@ -221,7 +221,7 @@ func sealNames(b *bill.Bill, o *Options) (hospital, bureau string) {
 var chinaTime = time.FixedZone("CST", 8*3600)
 
 // billTime is the time the bill stands for: its issue, or its creation for a draft.
-func billTime(b *bill.Bill) time.Time {
+func billTime(b *bill.Issued) time.Time {
 	if !b.IssuedAt.IsZero() {
 		return b.IssuedAt.In(chinaTime)
 	}

@@ -171,8 +171,7 @@ func (s *billsScreen) onReverse() {
 
 // onCorrect puts a rejected bill back into the cashier's form, to correct and resubmit.
 func (s *billsScreen) onCorrect() {
-	b := *s.current.Bill
-	b.Number, b.CheckCode, b.IssuedAt = "", "", bill.Bill{}.IssuedAt
+	b := s.current.Bill.Bill
 	s.u.cashier.form.load(&b)
 	s.u.cashier.tabs.SelectIndex(0)
 	s.u.tabs.SelectIndex(0)

@@ -418,7 +418,6 @@ func (f *billForm) read() (*bill.Bill, bill.Problems) {
 		m.VisitDate = date("medical.visit_date", f.visit)
 	}
 	b.Items = make([]bill.Item, len(f.rows))
-	b.Total = 0
 	for i, r := range f.rows {
 		it := r.extra
 		it.Name = strings.TrimSpace(r.name.Text)
@@ -432,14 +431,12 @@ func (f *billForm) read() (*bill.Bill, bill.Problems) {
 			parseErr(path+"quantity", "form.bad.quantity")
 		}
 		it.Quantity, it.Price = q, money(path+"price", r.price)
-		it.Amount = it.Quantity.Times(it.Price)
 		b.Items[i] = it
-		b.Total += it.Amount
 	}
 	p := &b.Payment
 	p.Fund, p.Other, p.Account = money("payment.fund", f.fund), money("payment.other", f.other), money("payment.account", f.account)
 	p.SelfPay, p.SelfFunded = money("payment.self_pay", f.selfPay), money("payment.self_funded", f.selfFunded)
-	p.Cash = b.Total - p.Fund - p.Other - p.Account
+	b.Derive()
 	b.Remark = strings.TrimSpace(f.remark.Text)
 	if err := b.Validate(); err != nil {
 		for _, p := range err.(bill.Problems) {

@@ -87,8 +87,9 @@ func TestScreens(t *testing.T) {
 // sampleView is an issued bill as the ledger and the light node would give it.
 func sampleView() *service.View {
 	created := fixedNow()
-	b := bill.Sample(bill.Outpatient, node.DemoHospital, "W20261123093000000", 4, created)
-	b.Code, b.Number, b.CheckCode, b.IssuedAt = node.DemoBillCode, "0000000042", "3fa9c1", created.Add(3*time.Second)
+	in := bill.Sample(bill.Outpatient, node.DemoHospital, "W20261123093000000", 4, created)
+	in.Code = node.DemoBillCode
+	b := &bill.Issued{Bill: *in, Number: "0000000042", CheckCode: "3fa9c1", IssuedAt: created.Add(3 * time.Second)}
 	actor := make([]byte, 32)
 	ev := func(typ wire.EventType, h int64, sec int) wire.Event {
 		return wire.Event{Type: typ, Height: h, Time: created.Add(time.Duration(sec) * time.Second),

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +27,9 @@ type decoder struct {
 var (
 	dateType = reflect.TypeFor[Date]()
 	timeType = reflect.TypeFor[time.Time]()
+	// issuedType's own fields are what the ledger assigns: a HIS file that carried them
+	// would have them committed and signed as if the hospital chose them.
+	issuedType = reflect.TypeFor[Issued]()
 )
 
 // fixedPoint parses the types written as a JSON string or number.
@@ -152,6 +156,8 @@ func (d *decoder) object(v reflect.Value) error {
 		}
 		i, known := fields.index[string(key)]
 		switch {
+		case !known && len(d.path) == 0 && slices.Contains(fieldsOf(issuedType).name, any(string(key))):
+			return d.errorAt(start, fmt.Errorf("field %q is assigned by the ledger at issue; a bill to submit must not carry it", key))
 		case !known:
 			return d.errorAt(start, fmt.Errorf("unknown field %q (known: %s)", key, fields.names))
 		case seen[i]:

@@ -27,15 +27,12 @@ var Categories = []Category{
 	"中药饮片", "中成药费", "一般诊疗费", "挂号费", "床位费", "护理费", "其他",
 }
 
-// Bill is one medical e-bill (医疗收费电子票据) as the hospital produces it and as it is
-// finally printed. Code is chosen by the desk; Number, CheckCode and IssuedAt are assigned
-// by the ledger at issue and are empty before.
+// Bill is one medical e-bill (医疗收费电子票据) as the hospital produces it: what a HIS file
+// or the cashier's form hands in, and what the desk commits to and signs. Code is chosen by
+// the desk; what the ledger assigns at issue is in Issued.
 type Bill struct {
-	Kind      Kind      `json:"kind"`
-	Code      string    `json:"code"`                 // 票据代码, 8 digits
-	Number    string    `json:"number,omitempty"`     // 票据号码, 10 digits, from the ledger
-	CheckCode string    `json:"check_code,omitempty"` // 校验码, 6 hex, from the ledger
-	IssuedAt  time.Time `json:"issued_at,omitzero"`   // block time of the issue tx
+	Kind Kind   `json:"kind"`
+	Code string `json:"code"` // 票据代码, 8 digits
 
 	OrgCode   string    `json:"org"`     // the issuing hospital's org on the ledger
 	Serial    string    `json:"serial"`  // 业务流水号, the idempotency key within the org
@@ -57,6 +54,16 @@ type Bill struct {
 	// Red is set on a red (冲红) bill: its amounts are negative and it points at the
 	// bill it reverses.
 	Red *RedLink `json:"red,omitempty"`
+}
+
+// Issued is a bill with the facts the ledger assigned when it issued it, as it is printed;
+// before issue they are empty. Its JSON is the bill's with these three fields added, which
+// Decode refuses: a HIS file cannot choose them.
+type Issued struct {
+	Bill
+	Number    string    `json:"number,omitempty"`     // 票据号码, 10 digits, from the number segment
+	CheckCode string    `json:"check_code,omitempty"` // 校验码, 6 hex: CheckCode(chain, code, number, commitment)
+	IssuedAt  time.Time `json:"issued_at,omitzero"`   // block time of the issue tx
 }
 
 // Payer is 交款人.

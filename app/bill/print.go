@@ -19,12 +19,3 @@ func categoryRank(c Category) int {
 	}
 	return len(Categories)
 }
-
-// ItemsTotal is the sum of the item amounts, which Validate requires to equal Total.
-func (b *Bill) ItemsTotal() Money {
-	var sum Money
-	for _, it := range b.Items {
-		sum += it.Amount
-	}
-	return sum
-}

@@ -74,31 +74,28 @@ func Sample(kind Kind, org, serial string, n int, created time.Time) *Bill {
 	var selfFunded Money
 	for i := range n {
 		it := sampleItems[i%len(sampleItems)]
-		it.Amount = it.Quantity.Times(it.Price)
 		b.Items = append(b.Items, it)
-		b.Total += it.Amount
 		selfFunded += it.SelfPaid
 	}
+	b.Derive() // the total the split shares out
 	covered := b.Total - selfFunded
-	p := Payment{Fund: covered * fundShare / 100, SelfFunded: selfFunded}
+	p := &b.Payment
+	p.Fund, p.SelfFunded = covered*fundShare/100, selfFunded
 	p.SelfPay = covered - p.Fund
 	p.Account = min(p.SelfPay, 20000)
-	p.Cash = b.Total - p.Fund - p.Account
-	if kind == Inpatient && p.Cash > 0 {
+	if kind == Inpatient {
 		const step = 100000 // deposits are taken in thousands of yuan
-		p.Prepaid = (p.Cash + step - 1) / step * step
-		p.Refund = p.Prepaid - p.Cash
+		p.Prepaid = (b.Total - p.Fund - p.Account + step - 1) / step * step
 	}
-	b.Payment = p
+	b.Derive()
 	return b
 }
 
-// Reversal is the red (冲红) bill that cancels b, an issued bill: the same payer, payee and
-// items with quantities and amounts negated, linked to b by its id, code and number. The
-// ledger gives it its own number when it is issued.
-func (b *Bill) Reversal(serial, reason string, created time.Time) *Bill {
-	r := *b
-	r.Number, r.CheckCode, r.IssuedAt = "", "", time.Time{}
+// Reversal is the red (冲红) bill that cancels b: the same payer, payee and items with
+// quantities and amounts negated, linked to b by its id, code and number. The ledger gives
+// it its own number when it is issued.
+func (b *Issued) Reversal(serial, reason string, created time.Time) *Bill {
+	r := b.Bill
 	r.Serial, r.CreatedAt = serial, created
 	r.Red = &RedLink{OriginalID: ID(b.OrgCode, b.Serial), OriginalCode: b.Code, OriginalNumber: b.Number, Reason: reason}
 	r.Items = slices.Clone(b.Items)

@@ -10,15 +10,16 @@ import (
 	"unicode/utf8"
 )
 
-// Limits of the text fields and of the item list.
+// Limits of the text fields and of the item list. Remarks and reasons are counted in bytes,
+// as the ledger counts the reasons it stores (it uses MaxReasonBytes too), so a text that
+// passes here is never refused there; 600 bytes hold 200 common Chinese characters.
 const (
-	MaxName     = 50  // runes in a name or other one-line text
-	MaxRemark   = 200 // runes in a remark or reason
-	MaxSerial   = 64  // printable ASCII bytes in a business serial or org code
-	MaxItems    = 999 // items on one bill
-	billCodeLen = 8
-	numberLen   = 10
-	checkLen    = 6
+	MaxName        = 50  // runes in a name or other one-line text
+	MaxReasonBytes = 600 // bytes of UTF-8 in a remark or reason
+	MaxSerial      = 64  // printable ASCII bytes in a business serial or org code
+	MaxItems       = 999 // items on one bill
+	billCodeLen    = 8
+	numberLen      = 10
 )
 
 // china is the zone the visit, admission and discharge days are written in; a fixed offset
@@ -87,17 +88,13 @@ func (c *checker) head(b *Bill) {
 		c.addf("kind", "票据种类%q无效，应为 outpatient 或 inpatient", "kind %q is unknown; want outpatient or inpatient", b.Kind)
 	}
 	c.digits("code", "票据代码", "bill code", b.Code, billCodeLen, true)
-	c.digits("number", "票据号码", "bill number", b.Number, numberLen, false)
-	if b.CheckCode != "" && !isLowerHex(b.CheckCode, checkLen) {
-		c.addf("check_code", "校验码%q应为6位小写十六进制数", "check code %q must be 6 lowercase hex digits", b.CheckCode)
-	}
 	c.serial("org", "机构代码", "org code", b.OrgCode)
 	c.serial("serial", "业务流水号", "business serial", b.Serial)
 	if b.CreatedAt.IsZero() {
 		c.missing("created", "开票时间", "creation time")
 	}
 	c.text("issuing_point", "开票点", "issuing point", b.IssuingPoint, MaxName, false)
-	c.text("remark", "备注", "remark", b.Remark, MaxRemark, false)
+	c.remark("remark", "备注", "remark", b.Remark, false)
 	c.text("cashier", "收款人", "cashier", b.Cashier, MaxName, true)
 	c.text("reviewer", "复核人", "reviewer", b.Reviewer, MaxName, false)
 }
@@ -163,7 +160,7 @@ func (c *checker) items(b *Bill) {
 		if magnitude(int64(it.SelfPaid)) > magnitude(int64(it.Amount)) {
 			c.addf("self_paid", "自费金额%s超过项目金额%s", "self-paid amount %s exceeds the item amount %s", it.SelfPaid, it.Amount)
 		}
-		c.text("remark", "项目备注", "item remark", it.Remark, MaxRemark, false)
+		c.remark("remark", "项目备注", "item remark", it.Remark, false)
 	}
 	c.item = -1
 	sum, ok := Money(0), true
@@ -291,7 +288,7 @@ func (c *checker) redLink(b *Bill) {
 	}
 	c.digits("red.original_code", "原票据代码", "original bill code", r.OriginalCode, billCodeLen, true)
 	c.digits("red.original_number", "原票据号码", "original bill number", r.OriginalNumber, numberLen, true)
-	c.text("red.reason", "冲红原因", "reversal reason", r.Reason, MaxRemark, true)
+	c.remark("red.reason", "冲红原因", "reversal reason", r.Reason, true)
 }
 
 // sign checks that an amount is not negative, or on a red bill not positive.
@@ -314,21 +311,38 @@ func (c *checker) tooLong(path, zh, en string, limit, n int) {
 	c.addf(path, zh+"最多%d个字符，现有%d个", en+" has %[2]d characters; at most %[1]d are allowed", limit, n)
 }
 
-// text checks a free text of at most limit runes. Remarks (limit MaxRemark) may have line
-// breaks; names print on one line, so they may not.
+// text checks a one-line text of at most limit runes: names print on one line.
 func (c *checker) text(path, zh, en, s string, limit int, required bool) {
-	multiline := limit == MaxRemark
-	switch n := utf8.RuneCountInString(s); {
+	c.freeText(path, zh, en, s, required, false, func() {
+		if n := utf8.RuneCountInString(s); n > limit {
+			c.tooLong(path, zh, en, limit, n)
+		}
+	})
+}
+
+// remark checks a remark or reason: at most MaxReasonBytes, line breaks allowed.
+func (c *checker) remark(path, zh, en, s string, required bool) {
+	c.freeText(path, zh, en, s, required, true, func() {
+		if len(s) > MaxReasonBytes {
+			c.addf(path, zh+"最多%d字节（约%d个汉字），现有%d字节", en+" has %[3]d bytes; at most %[1]d are allowed (about %[2]d Chinese characters)",
+				MaxReasonBytes, MaxReasonBytes/3, len(s))
+		}
+	})
+}
+
+// freeText checks what every text shares and, when those pass, its length.
+func (c *checker) freeText(path, zh, en, s string, required, multiline bool, length func()) {
+	switch {
 	case s == "":
 		if required {
 			c.missing(path, zh, en)
 		}
 	case !utf8.ValidString(s):
 		c.add(path, zh+"含有无效的UTF-8编码", en+" is not valid UTF-8")
-	case n > limit:
-		c.tooLong(path, zh, en, limit, n)
 	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && !(multiline && r == '\n') }) >= 0:
 		c.add(path, zh+"含有控制字符", en+" contains a control character")
+	default:
+		length()
 	}
 }
 

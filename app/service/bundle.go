@@ -168,9 +168,8 @@ func VerifyBundle(b *Bundle, chainID string, validatorsHash []byte) (*View, erro
 	if bl.OrgCode != rec.Org || bl.Serial != rec.Serial {
 		return refuse("the bill is %s/%s, the record %s/%s", bl.OrgCode, bl.Serial, rec.Org, rec.Serial)
 	}
-	bl.Number, bl.CheckCode, bl.IssuedAt = rec.Number, rec.CheckCode, rec.IssuedAt
 	return &View{
-		ID: rec.ID, Bill: bl, Record: rec,
+		ID: rec.ID, Bill: issued(bl, &rec), Record: rec,
 		Verified: lightclient.Verified{Height: b.Height, AppHash: sh.AppHash, HeaderTime: sh.Time,
 			SignedPercent: signedPercent(chainID, vals, sh.Commit)},
 		salt: b.Salt, plain: b.Bill,

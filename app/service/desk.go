@@ -212,7 +212,7 @@ type View struct {
 	ID string
 	// Bill is the decrypted bill with the ledger's number, check code and issue time merged
 	// in; nil when the identity may not read it.
-	Bill *bill.Bill
+	Bill *bill.Issued
 	// Record is the ledger's record: status, signatures and the timeline (Record.Events).
 	Record wire.BillRecord
 	// Verified is where the record was proven: height, app hash, share of voting power.
@@ -297,9 +297,13 @@ func (d *Desk) open(ctx context.Context, v *View) error {
 	if err != nil {
 		return fmt.Errorf("%w: the committed payload is not a bill: %w", ErrInvalid, err)
 	}
-	b.Number, b.CheckCode, b.IssuedAt = rec.Number, rec.CheckCode, rec.IssuedAt
-	v.Bill, v.salt, v.plain = b, salt, plain
+	v.Bill, v.salt, v.plain = issued(b, rec), salt, plain
 	return nil
+}
+
+// issued is b with what the ledger assigned to it, as rec records.
+func issued(b *bill.Bill, rec *wire.BillRecord) *bill.Issued {
+	return &bill.Issued{Bill: *b, Number: rec.Number, CheckCode: rec.CheckCode, IssuedAt: rec.IssuedAt}
 }
 
 // payload returns salt ‖ canonical bytes of the bill's current revision: from the cache

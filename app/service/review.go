@@ -155,7 +155,7 @@ func (d *Desk) Review(ctx context.Context, id string) (*Review, error) {
 
 // review applies the rules to v, a bill of org o.
 func (d *Desk) review(v *View, o wire.Org) *Review {
-	b, rec := v.Bill, &v.Record
+	b, rec := &v.Bill.Bill, &v.Record
 	r := &Review{View: v}
 	add := func(rule string, ok bool, zh, en string) {
 		c := Check{Rule: rule, OK: ok}

@@ -37,7 +37,7 @@ func TestReviewBindsRecordAndPayee(t *testing.T) {
 		b, rec := good()
 		tc.change(b, &rec)
 		d := &Desk{seen: map[[32]byte]string{}}
-		r := d.review(&View{ID: rec.ID, Bill: b, Record: rec}, org)
+		r := d.review(&View{ID: rec.ID, Bill: &bill.Issued{Bill: *b}, Record: rec}, org)
 		failed := false
 		for _, c := range r.Checks {
 			if c.Rule == tc.rule {
@@ -53,7 +53,7 @@ func TestReviewBindsRecordAndPayee(t *testing.T) {
 	}
 	b, rec := good()
 	d := &Desk{seen: map[[32]byte]string{}}
-	for _, c := range d.review(&View{ID: rec.ID, Bill: b, Record: rec}, org).Checks {
+	for _, c := range d.review(&View{ID: rec.ID, Bill: &bill.Issued{Bill: *b}, Record: rec}, org).Checks {
 		if !c.OK && c.Rule != "signature" {
 			t.Errorf("a consistent bill fails %s: %s", c.Rule, c.EN)
 		}

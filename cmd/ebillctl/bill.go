@@ -127,10 +127,9 @@ func (c *cli) billPreview(path, out string) error {
 		}
 		return fmt.Errorf("%s: invalid bill: %d problem%s; no preview", path, len(ps), plural(len(ps)))
 	}
-	// Only the ledger numbers a bill: whatever the file says, a preview is a draft.
-	b.Number, b.CheckCode = "", ""
+	// Only the ledger numbers a bill, so a preview is a draft.
 	var pdf bytes.Buffer
-	if err := render.Render(&pdf, b, render.Options{}); err != nil {
+	if err := render.Render(&pdf, &bill.Issued{Bill: *b}, render.Options{}); err != nil {
 		return fmt.Errorf("preview %s: %w", path, err)
 	}
 	if err := writeFile(out, pdf.Bytes()); err != nil {

@@ -266,18 +266,18 @@ func statusWord(r wire.BillRecord) string {
 // viewJSON is a bill as get and the transitions print it with --json.
 type viewJSON struct {
 	summary
-	Kind     bill.Kind   `json:"kind"`
-	Org      string      `json:"org"`
-	Serial   string      `json:"serial"`
-	Total    bill.Money  `json:"total"`
-	RedOf    string      `json:"red_of,omitempty"`
-	Reversed string      `json:"reversed_by,omitempty"`
-	Reason   string      `json:"reason,omitempty"`
-	Revision uint32      `json:"revision"`
-	Signed   float64     `json:"signed_percent"` // voting power behind the proof
-	Existed  bool        `json:"existed,omitempty"`
-	Bill     *bill.Bill  `json:"bill,omitempty"` // absent when the identity may not read it
-	Events   []eventJSON `json:"events"`
+	Kind     bill.Kind    `json:"kind"`
+	Org      string       `json:"org"`
+	Serial   string       `json:"serial"`
+	Total    bill.Money   `json:"total"`
+	RedOf    string       `json:"red_of,omitempty"`
+	Reversed string       `json:"reversed_by,omitempty"`
+	Reason   string       `json:"reason,omitempty"`
+	Revision uint32       `json:"revision"`
+	Signed   float64      `json:"signed_percent"` // voting power behind the proof
+	Existed  bool         `json:"existed,omitempty"`
+	Bill     *bill.Issued `json:"bill,omitempty"` // absent when the identity may not read it
+	Events   []eventJSON  `json:"events"`
 }
 
 type eventJSON struct {
