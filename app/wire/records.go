@@ -16,8 +16,9 @@ const (
 	maxID      = 32       // org id
 	maxName    = 128
 	// MaxReason is the most bytes of text in a reason, which a desk seals for the bill's
-	// orgs: sealed, it takes MaxReason+28 (nonce and tag, wallet.NoteOverhead).
-	MaxReason     = 512
+	// orgs: sealed, it takes MaxReason+28 (nonce and tag, wallet.NoteOverhead). It is the
+	// bill's own limit, so a reason that passes bill validation is never refused here.
+	MaxReason     = bill.MaxReasonBytes
 	maxText       = 512 // public notes of events
 	sealOverhead  = 28
 	maxSealed     = MaxReason + sealOverhead
