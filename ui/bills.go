@@ -262,8 +262,8 @@ func (u *UI) billView(v *service.View) fyne.CanvasObject {
 	if !r.IssuedAt.IsZero() {
 		fields = append(fields, "detail.issued", r.IssuedAt.Local().Format("2006-01-02 15:04:05"))
 	}
-	if r.Reason != "" {
-		fields = append(fields, "detail.reason", r.Reason)
+	if v.Reason != "" {
+		fields = append(fields, "detail.reason", v.Reason)
 	}
 	if b := v.Bill; b != nil {
 		fields = append(fields,

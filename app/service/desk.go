@@ -220,6 +220,10 @@ type View struct {
 	// Existed is set by Submit when the ledger already held another bill with this org and
 	// serial.
 	Existed bool
+	// Reason is the latest reason the bill was withdrawn, rejected or reversed with, and
+	// Notes the reason of each of Record.Events ("" for none), as the bill's orgs read them.
+	Reason string
+	Notes  []string
 
 	salt, plain []byte // the opened payload, for the proof bundle
 }
@@ -298,7 +302,7 @@ func (d *Desk) open(ctx context.Context, v *View) error {
 		return fmt.Errorf("%w: the committed payload is not a bill: %w", ErrInvalid, err)
 	}
 	v.Bill, v.salt, v.plain = issued(b, rec), salt, plain
-	return nil
+	return d.openNotes(ctx, v)
 }
 
 // issued is b with what the ledger assigned to it, as rec records.

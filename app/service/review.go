@@ -181,7 +181,7 @@ func (d *Desk) review(v *View, o wire.Org) *Review {
 		same bool
 	}{
 		{"kind", b.Kind == rec.Kind}, {"org", b.OrgCode == rec.Org}, {"serial", b.Serial == rec.Serial},
-		{"code", b.Code == rec.Code}, {"total", b.Total == rec.Total}, {"created", b.CreatedAt.Equal(rec.Created)},
+		{"code", b.Code == rec.Code}, {"total", b.Total == rec.Total}, {"created", b.CreatedAt.Truncate(time.Minute).Equal(rec.Created)},
 	} {
 		if !f.same {
 			diff = append(diff, f.name)
@@ -288,7 +288,11 @@ func (d *Desk) Reject(ctx context.Context, id, reason string, p Progress) (*View
 		return nil, err
 	}
 	rev := v.Record.Revision
-	v, _, err = d.transition(ctx, id, &wire.Reject{ID: id, Revision: rev, Reason: reason}, "reject "+id, p,
+	sealed, err := d.sealReason(ctx, id, wire.EventRejected, reason)
+	if err != nil {
+		return nil, fmt.Errorf("reject %q: %w", id, err)
+	}
+	v, _, err = d.transition(ctx, id, &wire.Reject{ID: id, Revision: rev, Reason: sealed}, "reject "+id, p,
 		func(b wire.BillRecord) bool { return b.Revision == rev && b.Status == wire.StatusRejected })
 	return v, err
 }

@@ -122,7 +122,7 @@ func TestEndToEnd(t *testing.T) {
 		if v, err := cashierA.Fetch(ctx, r.ID); err != nil || v.Reason != "金额异常，请核对" || v.Notes[len(v.Notes)-1] != v.Reason {
 			t.Errorf("the hospital reads the reason: %v %q", err, v.Reason)
 		}
-		twin := *a.Bill
+		twin := a.Bill.Bill
 		twin.Serial += "-twin"
 		if _, err := cashierA.Submit(ctx, &twin, nil); err != nil {
 			t.Fatal(err)

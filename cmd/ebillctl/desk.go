@@ -292,7 +292,7 @@ type eventJSON struct {
 func toJSON(v *service.View) viewJSON {
 	r := v.Record
 	j := viewJSON{summary: summarize(v), Kind: r.Kind, Org: r.Org, Serial: r.Serial, Total: r.Total,
-		RedOf: r.RedOf, Reversed: r.ReversedBy, Reason: r.Reason, Revision: r.Revision, Signed: v.Verified.SignedPercent,
+		RedOf: r.RedOf, Reversed: r.ReversedBy, Reason: v.Reason, Revision: r.Revision, Signed: v.Verified.SignedPercent,
 		Existed: v.Existed, Bill: v.Bill, Events: make([]eventJSON, len(r.Events))}
 	for i, e := range r.Events {
 		j.Events[i] = eventJSON{e.Type.String(), e.Height, e.Time, wallet.Address(e.Actor), e.Note, fmt.Sprintf("%X", e.TxHash)}
@@ -320,8 +320,8 @@ func (c *cli) printView(verb string, v *service.View) error {
 	if r.ReversedBy != "" {
 		fmt.Fprintf(c.stdout, "reversed by %s\n", r.ReversedBy)
 	}
-	if r.Reason != "" {
-		fmt.Fprintf(c.stdout, "reason:     %s\n", r.Reason)
+	if v.Reason != "" {
+		fmt.Fprintf(c.stdout, "reason:     %s\n", v.Reason)
 	}
 	if v.Bill != nil {
 		fmt.Fprintf(c.stdout, "payer:      %s  items %d\n", v.Bill.Payer.Name, len(v.Bill.Items))
