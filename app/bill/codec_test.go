@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,41 +11,19 @@ import (
 	"testing"
 
 	"ebill/app/bill"
+	"ebill/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 var examples = []string{"testdata/outpatient.json", "testdata/inpatient.json"}
 
 func readExample(t testing.TB, path string) (*bill.Bill, []byte) {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := golden.Read(t, path)
 	b, err := bill.Decode(bytes.NewReader(data))
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return b, data
-}
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n got %s\nwant %s", path, got, want)
-	}
 }
 
 func TestExamplesRoundTrip(t *testing.T) {
@@ -67,7 +44,7 @@ func TestExamplesRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, strings.TrimSuffix(filepath.Base(path), ".json")+".canonical", canon)
+			golden.Equal(t, "testdata/vectors/"+strings.TrimSuffix(filepath.Base(path), ".json")+".canonical", canon)
 			again, err := bill.Unmarshal(canon)
 			if err != nil {
 				t.Fatal(err)

@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"ebill/app/bill"
+	"ebill/internal/golden"
 )
 
-// digestVectors are the fixed inputs of testdata/digests.json. The ledger and every desk
+// digestVectors are the fixed inputs of testdata/vectors/digests.json. The ledger and every desk
 // must agree on these encodings forever: a changed vector means stored bills no longer
 // verify, so never update the golden file to make this test pass.
 func digestVectors() map[string]string {
@@ -44,7 +45,7 @@ func TestDigestVectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "digests.json", append(out, '\n'))
+	golden.Equal(t, "testdata/vectors/digests.json", append(out, '\n'))
 	if got["ID(ab, c)"] == got["ID(a, bc)"] {
 		t.Error("ID does not separate its fields")
 	}
