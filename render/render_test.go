@@ -20,13 +20,11 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"ebill/app/bill"
+	"ebill/internal/golden"
 	"ebill/render"
 )
 
-var (
-	update = flag.Bool("update", false, "rewrite the golden PDFs in testdata/")
-	docs   = flag.Bool("docs", false, "rewrite the bill pictures in ../docs/img/")
-)
+var docs = flag.Bool("docs", false, "rewrite the bill pictures in ../docs/img/")
 
 const org = "12320100466001234B"
 
@@ -43,39 +41,15 @@ type sample struct {
 	o    render.Options
 }
 
-// sampleBills makes the bills of the goldens and the pictures, one of each kind and state.
-// They are kept as JSON in testdata/ (rewritten with -update), so that the goldens change
-// only with the renderer, not with bill.Sample.
-func sampleBills() map[string]*bill.Issued {
-	out := issue(bill.Sample(bill.Outpatient, org, "MZ20261123000137", 7, created),
-		"0000000137", "a1b2c3", created.Add(2*time.Minute))
-	in := issue(bill.Sample(bill.Inpatient, org, "ZY20261123000021", 8, created),
-		"0000000138", "9f8e7d", created.Add(3*time.Minute))
-	red := issue(out.Reversal("MZ20261123000199", "患者退费", created.Add(time.Hour)),
-		"0000000139", "0c0d0e", created.Add(time.Hour))
-	draft := &bill.Issued{Bill: *bill.Sample(bill.Outpatient, org, "MZ20261123000140", 5, created)}
-	return map[string]*bill.Issued{"outpatient": out, "inpatient": in, "red": red, "draft": draft}
-}
-
-// samples loads the sample bills with the options each is rendered with. The attachment is
-// the bill's JSON, standing for the signed data and proof bundle.
+// samples loads the sample bills, one of each kind and state, with the options each is
+// rendered with. The attachment is the bill's JSON, standing for the signed data and proof
+// bundle. The bills are inputs (testdata/NAME.json, issued-bill JSON kept by hand): no flag
+// rewrites them, so the goldens change only with the renderer, never with bill.Sample.
 func samples(t testing.TB) []sample {
 	t.Helper()
 	load := func(name string) (*bill.Issued, []byte) {
 		path := filepath.Join("testdata", name+".json")
-		if *update {
-			data, err := json.MarshalIndent(sampleBills()[name], "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		data := golden.Read(t, path)
 		// An issued bill's JSON, which bill.Decode refuses as input.
 		b := new(bill.Issued)
 		if err := json.Unmarshal(data, b); err != nil {
@@ -361,21 +335,7 @@ func TestGolden(t *testing.T) {
 			if again := renderPDF(t, s.b, s.o); !bytes.Equal(got, again) {
 				t.Fatal("two renderings of the same bill differ")
 			}
-			golden := filepath.Join("testdata", s.name+".pdf")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./render -run TestGolden -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				failed := filepath.Join(os.TempDir(), "ebill-render-"+s.name+".pdf") // kept for a look
-				os.WriteFile(failed, got, 0o644)
-				t.Fatalf("PDF differs from %s; new one in %s (accept with -update)", golden, failed)
-			}
+			golden.Equal(t, filepath.Join("testdata", s.name+".pdf"), got)
 			if *docs {
 				dir := filepath.Join("..", "docs", "img")
 				p := writeTemp(t, "bill.pdf", got)
