@@ -131,14 +131,21 @@ type Status struct {
 	Err error
 }
 
-// Verified says where a value (or its absence) was proven: the state at Height, under
-// AppHash, committed by the header at Height+1 dated HeaderTime and signed by validators
-// holding SignedPercent of the voting power.
+// Verified says where a value (or its absence) was proven, and carries the proof: the state
+// at Height, under AppHash, committed by the header at Height+1 dated HeaderTime and signed
+// by validators holding SignedPercent of the voting power. Proof (a protobuf ics23
+// CommitmentProof of the value or its absence), Header and Validators let anyone check it
+// again offline, as a PDF's proof bundle does; they are shared, not copies: do not modify.
+// Value is the proven bytes (nil for an absence), before any decoding.
 type Verified struct {
+	Value         []byte
 	Height        int64
 	AppHash       []byte
 	HeaderTime    time.Time
 	SignedPercent float64
+	Proof         []byte
+	Header        *types.SignedHeader
+	Validators    *types.ValidatorSet
 }
 
 // Client is a light node. Its methods are safe for concurrent use.

@@ -222,7 +222,11 @@ func TestVerifiedReads(t *testing.T) {
 		checkBill(t, b, v, err)
 	})
 	t.Run("payload", func(t *testing.T) {
-		p, _, err := lc.Payload(ctx, want.ID, want.Revision)
+		st, err := lc.Latest(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _, err := st.Payload(ctx, want.ID, want.Revision)
 		if err != nil || bill.Commitment(p[:16], p[16:]) != want.Commitment {
 			t.Fatalf("payload of %d bytes does not match the commitment (err %v)", len(p), err)
 		}

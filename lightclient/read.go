@@ -19,11 +19,36 @@ import (
 // When the key is absent it returns ErrNotFound, and v still says where the absence was
 // proven.
 func (c *Client) Get(ctx context.Context, key []byte) (value []byte, v Verified, err error) {
-	lb, err := c.latest(ctx)
+	s, err := c.Latest(ctx)
 	if err != nil {
 		return nil, Verified{}, err
 	}
-	return c.getAt(ctx, lb, key)
+	return s.Get(ctx, key)
+}
+
+// Snapshot is the ledger's state as one verified header proves it: every read through it
+// stands at the same height, so a record and its payload, or an index and what it names,
+// never come from two different states.
+type Snapshot struct {
+	c  *Client
+	lb *types.LightBlock
+}
+
+// Latest returns the state that the latest verified header proves.
+func (c *Client) Latest(ctx context.Context) (*Snapshot, error) {
+	lb, err := c.latest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Snapshot{c: c, lb: lb}, nil
+}
+
+// Height is the state's height (one below its header's).
+func (s *Snapshot) Height() int64 { return s.lb.Height - 1 }
+
+// Get is Client.Get in this state.
+func (s *Snapshot) Get(ctx context.Context, key []byte) ([]byte, Verified, error) {
+	return s.c.getAt(ctx, s.lb, key)
 }
 
 // latest returns the latest verified header, which must be able to prove a state. It
@@ -94,6 +119,7 @@ func (c *Client) getAt(ctx context.Context, lb *types.LightBlock, key []byte) ([
 		return nil, Verified{}, err
 	}
 	v := c.verified(lb)
+	v.Proof, v.Value = res.ProofOps.Ops[0].Data, value
 	if !found {
 		return nil, v, fmt.Errorf("key %q at height %d: %w", key, height, ErrNotFound)
 	}
@@ -201,6 +227,8 @@ func (c *Client) verified(lb *types.LightBlock) Verified {
 		AppHash:       bytes.Clone(lb.AppHash),
 		HeaderTime:    lb.Time,
 		SignedPercent: c.signedPercent(lb),
+		Header:        lb.SignedHeader,
+		Validators:    lb.ValidatorSet,
 	}
 }
 

@@ -5,8 +5,6 @@ import (
 	"crypto/ed25519"
 	"fmt"
 
-	"github.com/cometbft/cometbft/types"
-
 	"ebill/app/bill"
 	"ebill/app/wire"
 )
@@ -17,11 +15,11 @@ import (
 
 // Bill returns the bill with this id (bill.ID(org, serial)).
 func (c *Client) Bill(ctx context.Context, id string) (wire.BillRecord, Verified, error) {
-	lb, err := c.latest(ctx)
+	s, err := c.Latest(ctx)
 	if err != nil {
 		return wire.BillRecord{}, Verified{}, err
 	}
-	return c.billAt(ctx, lb, id)
+	return s.Bill(ctx, id)
 }
 
 // BillBySerial returns org's bill with this business serial (业务流水号).
@@ -32,32 +30,38 @@ func (c *Client) BillBySerial(ctx context.Context, org, serial string) (wire.Bil
 // BillByNumber returns the issued bill with this bill code and number. The index entry and
 // the bill are both proven, against the same header.
 func (c *Client) BillByNumber(ctx context.Context, code, number string) (wire.BillRecord, Verified, error) {
-	lb, err := c.latest(ctx)
+	s, err := c.Latest(ctx)
 	if err != nil {
 		return wire.BillRecord{}, Verified{}, err
 	}
-	id, v, err := c.getAt(ctx, lb, wire.NumberKey(code, number))
-	if err != nil {
-		return wire.BillRecord{}, v, err
-	}
-	b, v, err := c.billAt(ctx, lb, string(id))
-	if err == nil && (b.Code != code || b.Number != number) {
-		return wire.BillRecord{}, v, fmt.Errorf("%w: index %s/%s names bill %q, which is %s/%s", ErrVerification, code, number, id, b.Code, b.Number)
-	}
-	return b, v, err
+	return s.BillByNumber(ctx, code, number)
 }
 
-func (c *Client) billAt(ctx context.Context, lb *types.LightBlock, id string) (wire.BillRecord, Verified, error) {
-	b, v, err := decodeAt(ctx, c, lb, wire.BillKey(id), wire.DecodeBillRecord)
+// Bill is Client.Bill in this state.
+func (s *Snapshot) Bill(ctx context.Context, id string) (wire.BillRecord, Verified, error) {
+	b, v, err := decodeAt(ctx, s, wire.BillKey(id), wire.DecodeBillRecord)
 	if err == nil && b.ID != id {
 		return wire.BillRecord{}, v, fmt.Errorf("%w: record under bill %q has id %q", ErrVerification, id, b.ID)
 	}
 	return b, v, err
 }
 
-// Payload returns the encrypted payload of revision rev of a bill.
-func (c *Client) Payload(ctx context.Context, id string, rev uint32) ([]byte, Verified, error) {
-	return c.Get(ctx, wire.PayloadKey(id, rev))
+// BillByNumber is Client.BillByNumber in this state.
+func (s *Snapshot) BillByNumber(ctx context.Context, code, number string) (wire.BillRecord, Verified, error) {
+	id, v, err := s.Get(ctx, wire.NumberKey(code, number))
+	if err != nil {
+		return wire.BillRecord{}, v, err
+	}
+	b, v, err := s.Bill(ctx, string(id))
+	if err == nil && (b.Code != code || b.Number != number) {
+		return wire.BillRecord{}, v, fmt.Errorf("%w: index %s/%s names bill %q, which is %s/%s", ErrVerification, code, number, id, b.Code, b.Number)
+	}
+	return b, v, err
+}
+
+// Payload returns the encrypted payload of revision rev of a bill, in this state.
+func (s *Snapshot) Payload(ctx context.Context, id string, rev uint32) ([]byte, Verified, error) {
+	return s.Get(ctx, wire.PayloadKey(id, rev))
 }
 
 // Account returns the account of the holder of pub.
@@ -81,17 +85,17 @@ func (c *Client) Grant(ctx context.Context, org string, member ed25519.PublicKey
 }
 
 func decode[T any](ctx context.Context, c *Client, key []byte, dec func([]byte) (T, error)) (T, Verified, error) {
-	lb, err := c.latest(ctx)
+	s, err := c.Latest(ctx)
 	if err != nil {
 		var zero T
 		return zero, Verified{}, err
 	}
-	return decodeAt(ctx, c, lb, key, dec)
+	return decodeAt(ctx, s, key, dec)
 }
 
-func decodeAt[T any](ctx context.Context, c *Client, lb *types.LightBlock, key []byte, dec func([]byte) (T, error)) (T, Verified, error) {
+func decodeAt[T any](ctx context.Context, s *Snapshot, key []byte, dec func([]byte) (T, error)) (T, Verified, error) {
 	var zero T
-	raw, v, err := c.getAt(ctx, lb, key)
+	raw, v, err := s.Get(ctx, key)
 	if err != nil {
 		return zero, v, err
 	}

@@ -12,7 +12,6 @@ import (
 
 	"ebill/app/bill"
 	"ebill/app/service"
-	"ebill/lightclient"
 	"ebill/wallet"
 )
 
@@ -23,7 +22,8 @@ var explanations = []struct {
 	what string
 	next string
 }{
-	{lightclient.ErrAttack, "err.attack", "err.attack.next"},
+	{service.ErrAttack, "err.attack", "err.attack.next"},
+	{service.ErrTrustExpired, "err.expired", "err.expired.next"},
 	{wallet.ErrKeyringUnavailable, "err.keyring", "err.keyring.next"},
 	{wallet.ErrWrongPassphrase, "err.passphrase", "err.passphrase.next"},
 	{wallet.ErrCorrupt, "err.corrupt", "err.corrupt.next"},
@@ -41,7 +41,6 @@ var explanations = []struct {
 	{service.ErrSegmentExhausted, "err.segment", "err.segment.next"},
 	{service.ErrBadState, "err.state", "err.state.next"},
 	{service.ErrRefused, "err.refused", "err.refused.next"},
-	{lightclient.ErrTrustExpired, "err.expired", "err.expired.next"},
 	{context.DeadlineExceeded, "err.timeout", "err.timeout.next"},
 }
 

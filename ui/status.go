@@ -75,7 +75,7 @@ func (s *statusBar) show(st lightclient.Status) {
 	s.state.Refresh()
 	if st.State == lightclient.StateAttack && !s.warned {
 		s.warned = true
-		s.u.showError(lightclient.ErrAttack)
+		s.u.showError(service.ErrAttack)
 	}
 }
 

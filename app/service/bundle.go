@@ -8,7 +8,7 @@ import (
 	"fmt"
 
 	cmtproto "github.com/cometbft/cometbft/api/cometbft/types/v1"
-	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	"github.com/cometbft/cometbft/light"
 	"github.com/cometbft/cometbft/types"
 	ics23 "github.com/cosmos/ics23/go"
 
@@ -18,8 +18,9 @@ import (
 	"ebill/wallet"
 )
 
-// BundleVersion is the version of the bundle format Marshal writes.
-const BundleVersion = 1
+// BundleVersion is the version of the bundle format Marshal writes. Version 2 (protocol
+// v2) is checked against a trust root; version 1 bundles certified only themselves.
+const BundleVersion = 2
 
 // maxBundle bounds what ParseBundle reads: a bill of 999 items, its record, a proof and
 // the header and validators of a large network fit well below.
@@ -86,15 +87,31 @@ func ParseBundle(data []byte) (*Bundle, error) {
 	return &b, nil
 }
 
+// Trust is what a verifier of a bundle trusts: the chain, and a validator set it holds on
+// its own authority (the network file's, at its trust height). A bundle that carries only
+// its own validator set certifies itself; without Validators VerifyBundle refuses it.
+type Trust struct {
+	ChainID    string
+	Validators *types.ValidatorSet
+}
+
 // VerifyBundle checks a bundle offline and returns the bill it proves, with the ledger's
-// number merged in. chainID binds the chain; validatorsHash, when not nil, is the hash of a
-// validator set the verifier trusts (the bundle's set must be it); without it the commit
-// must carry more than two thirds of the power of the bundle's own validator set. Every
-// refusal wraps ErrVerification and says what failed.
-func VerifyBundle(b *Bundle, chainID string, validatorsHash []byte) (*View, error) {
+// number merged in. The header's commit must verify against the bundle's validator set, and
+// that set must be the trusted one, or (when the validators have changed since) validators
+// of the trusted set holding more than a third of its power must have signed the commit too,
+// as the light client's skipping verification asks. The trusting period is not applied: an
+// old bill stays checkable as long as the keys of its validators were not stolen. Then the
+// record is checked against the header's app hash, the bill against the record's
+// commitment, and every field the record repeats (org, serial, kind, code, total, red link)
+// against the bill. Every refusal wraps ErrVerification and says what failed.
+func VerifyBundle(b *Bundle, t Trust) (*View, error) {
 	refuse := func(format string, args ...any) (*View, error) {
 		return nil, fmt.Errorf("%w: proof bundle of bill %q: %s", ErrVerification, b.BillID, fmt.Sprintf(format, args...))
 	}
+	if t.Validators == nil {
+		return refuse("no trusted validator set: a bundle that carries its own validators certifies only itself")
+	}
+	chainID := t.ChainID
 	if b.ChainID != chainID {
 		return refuse("it is of chain %q, want %q", b.ChainID, chainID)
 	}
@@ -122,11 +139,15 @@ func VerifyBundle(b *Bundle, chainID string, validatorsHash []byte) (*View, erro
 		return refuse("header %d cannot prove the state at %d", sh.Height, b.Height)
 	case !bytes.Equal(vals.Hash(), sh.ValidatorsHash):
 		return refuse("the validator set is not the header's")
-	case validatorsHash != nil && !bytes.Equal(vals.Hash(), validatorsHash):
-		return refuse("the validator set %X is not the trusted one %X", vals.Hash(), validatorsHash)
 	}
 	if err := vals.VerifyCommit(chainID, sh.Commit.BlockID, sh.Height, sh.Commit); err != nil {
 		return refuse("commit: %v", err)
+	}
+	if !bytes.Equal(vals.Hash(), t.Validators.Hash()) {
+		if err := t.Validators.VerifyCommitLightTrusting(chainID, sh.Commit, light.DefaultTrustLevel); err != nil {
+			return refuse("the header's validators %X are not the trusted ones %X, and too few of those signed: %v",
+				vals.Hash(), t.Validators.Hash(), err)
+		}
 	}
 
 	var proof ics23.CommitmentProof
@@ -165,15 +186,38 @@ func VerifyBundle(b *Bundle, chainID string, validatorsHash []byte) (*View, erro
 	if err != nil {
 		return refuse("bill: %v", err)
 	}
-	if bl.OrgCode != rec.Org || bl.Serial != rec.Serial {
-		return refuse("the bill is %s/%s, the record %s/%s", bl.OrgCode, bl.Serial, rec.Org, rec.Serial)
+	if err := sameBill(bl, &rec); err != nil {
+		return refuse("%v", err)
 	}
 	return &View{
 		ID: rec.ID, Bill: issued(bl, &rec), Record: rec,
-		Verified: lightclient.Verified{Height: b.Height, AppHash: sh.AppHash, HeaderTime: sh.Time,
-			SignedPercent: signedPercent(chainID, vals, sh.Commit)},
+		Verified: lightclient.Verified{Value: b.Record, Height: b.Height, AppHash: sh.AppHash, HeaderTime: sh.Time,
+			SignedPercent: signedPercent(vals, sh.Commit), Proof: b.Proof, Header: sh, Validators: vals},
 		salt: b.Salt, plain: b.Bill,
 	}, nil
+}
+
+// sameBill compares every field the ledger's record repeats with the bill it commits to.
+// The commitment already binds them; a record whose fields say otherwise was written by a
+// ledger that did not check, and what a verifier prints from either must be the same.
+func sameBill(bl *bill.Bill, rec *wire.BillRecord) error {
+	redOf := ""
+	if bl.Red != nil {
+		redOf = bl.Red.OriginalID
+	}
+	for _, f := range []struct{ name, bill, record string }{
+		{"org", bl.OrgCode, rec.Org},
+		{"serial", bl.Serial, rec.Serial},
+		{"kind", string(bl.Kind), string(rec.Kind)},
+		{"code", bl.Code, rec.Code},
+		{"total", bl.Total.String(), rec.Total.String()},
+		{"red link", redOf, rec.RedOf},
+	} {
+		if f.bill != f.record {
+			return fmt.Errorf("the bill's %s is %q, the record's %q", f.name, f.bill, f.record)
+		}
+	}
+	return nil
 }
 
 // countersigned reports whether the record must carry the bureau's countersignature: every
@@ -187,7 +231,7 @@ func countersigned(rec *wire.BillRecord) bool {
 }
 
 // signedPercent is the share of the power whose signatures VerifyCommit checked.
-func signedPercent(chainID string, vals *types.ValidatorSet, commit *types.Commit) float64 {
+func signedPercent(vals *types.ValidatorSet, commit *types.Commit) float64 {
 	var signed int64
 	for i, cs := range commit.Signatures {
 		if cs.BlockIDFlag == types.BlockIDFlagCommit && i < vals.Size() {
@@ -197,80 +241,40 @@ func signedPercent(chainID string, vals *types.ValidatorSet, commit *types.Commi
 	return 100 * float64(signed) / float64(vals.TotalVotingPower())
 }
 
-// Bundle makes the proof bundle of a bill the desk may read. The record is proven by the
-// light node first; the bundle's proof and header must then agree with what it verified.
+// Bundle makes the proof bundle of a bill the desk may read, from one verified read of its
+// record and payload: the proof, header and validators are the light node's, not asked again.
 func (d *Desk) Bundle(ctx context.Context, id string) (*Bundle, error) {
-	b, _, err := d.bundle(ctx, id)
-	return b, err
-}
-
-func (d *Desk) bundle(ctx context.Context, id string) (*Bundle, *View, error) {
 	v, err := d.view(ctx, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	n := d.net
-	key := wire.BillKey(id)
-	raw, ver, err := call(ctx, n, func(ctx context.Context) ([]byte, lightclient.Verified, error) { return n.lc.Get(ctx, key) })
-	if err != nil {
-		return nil, nil, fmt.Errorf("bundle %q: %w", id, err)
-	}
-	b := &Bundle{Version: BundleVersion, ChainID: n.ChainID(), BillID: id, Bill: v.plain, Salt: v.salt,
-		Record: raw, Height: ver.Height}
-	next := ver.Height + 1
-	err = n.each(ctx, func(ctx context.Context, c rpcclient.Client, _ string) error {
-		q, err := c.ABCIQueryWithOptions(ctx, wire.QueryKey, key, rpcclient.ABCIQueryOptions{Height: ver.Height, Prove: true})
-		if err != nil {
-			return err
-		}
-		if ops := q.Response.ProofOps; ops != nil && len(ops.Ops) == 1 {
-			b.Proof = ops.Ops[0].Data
-		}
-		commit, err := c.Commit(ctx, &next)
-		if err != nil {
-			return err
-		}
-		if b.SignedHeader, err = commit.SignedHeader.ToProto().Marshal(); err != nil {
-			return err
-		}
-		vals, err := validators(ctx, c, next)
-		if err != nil {
-			return err
-		}
-		vp, err := vals.ToProto()
-		if err != nil {
-			return err
-		}
-		b.Validators, err = vp.Marshal()
-		return err
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("bundle %q: %w", id, err)
-	}
-	proven, err := VerifyBundle(b, n.ChainID(), nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !bytes.Equal(proven.Verified.AppHash, ver.AppHash) {
-		return nil, nil, fmt.Errorf("%w: bundle %q: the node's header %d has app hash %X, the light node verified %X",
-			ErrVerification, id, next, proven.Verified.AppHash, ver.AppHash)
-	}
-	return b, v, nil
+	return d.bundle(v)
 }
 
-// validators fetches every page of the validator set at height.
-func validators(ctx context.Context, c rpcclient.Client, height int64) (*types.ValidatorSet, error) {
-	var all []*types.Validator
-	perPage := 100
-	for page := 1; ; page++ {
-		res, err := c.Validators(ctx, &height, &page, &perPage)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, res.Validators...)
-		if len(all) >= res.Total || len(res.Validators) == 0 {
-			break
-		}
+// bundle packs v, as its verified read proved it, and checks the result as a verifier will:
+// against the validator set the light node verified.
+func (d *Desk) bundle(v *View) (*Bundle, error) {
+	ver := v.Verified
+	if ver.Header == nil || ver.Validators == nil || len(ver.Proof) == 0 || v.plain == nil {
+		return nil, fmt.Errorf("bundle %q: the view carries no proof or no opened bill", v.ID)
 	}
-	return types.ValidatorSetFromExistingValidators(all)
+	sh, err := ver.Header.ToProto().Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("bundle %q: header: %w", v.ID, err)
+	}
+	vp, err := ver.Validators.ToProto()
+	if err != nil {
+		return nil, fmt.Errorf("bundle %q: validators: %w", v.ID, err)
+	}
+	vals, err := vp.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("bundle %q: validators: %w", v.ID, err)
+	}
+	chainID := d.net.ChainID()
+	b := &Bundle{Version: BundleVersion, ChainID: chainID, BillID: v.ID, Bill: v.plain, Salt: v.salt,
+		Record: ver.Value, Height: ver.Height, Proof: ver.Proof, SignedHeader: sh, Validators: vals}
+	if _, err := VerifyBundle(b, Trust{ChainID: chainID, Validators: ver.Validators}); err != nil {
+		return nil, err
+	}
+	return b, nil
 }

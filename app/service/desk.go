@@ -43,6 +43,7 @@ type Desk struct {
 	orgs   map[string]wire.Org // orgs read so far; name, credit code and bureau never change
 	seen   map[[32]byte]string // review fingerprints → the bill that had it
 	opened map[[32]byte][]byte // salt ‖ canonical bytes by commitment; see remember
+	envs   map[string][]byte   // proven envelopes by payload key; see envelope
 }
 
 // As makes a Desk for id: it reads id's account by a verified read and unwraps the keys of
@@ -63,6 +64,7 @@ func (n *Network) As(ctx context.Context, id *wallet.Identity) (*Desk, error) {
 		orgs:   map[string]wire.Org{o.ID: o},
 		seen:   map[[32]byte]string{},
 		opened: map[[32]byte][]byte{},
+		envs:   map[string][]byte{},
 	}
 	d.seq.Store(a.Seq)
 	if err := d.loadKeys(ctx, o); err != nil {
@@ -225,7 +227,8 @@ type View struct {
 	Reason string
 	Notes  []string
 
-	salt, plain []byte // the opened payload, for the proof bundle
+	salt, plain []byte             // the opened payload, for the proof bundle
+	at          *lightclient.Snapshot // the state Record was proven in; the payload is read there
 }
 
 // Fetch reads the bill with this id, decrypting it when the identity may.
@@ -237,15 +240,24 @@ func (d *Desk) Fetch(ctx context.Context, id string) (*View, error) {
 	return v, nil
 }
 
-// FetchNumber reads the issued bill with this bill code and number.
+// FetchNumber reads the issued bill with this bill code and number: the index, the record
+// and its payload all proven against one header.
 func (d *Desk) FetchNumber(ctx context.Context, code, number string) (*View, error) {
-	rec, _, err := call(ctx, d.net, func(ctx context.Context) (wire.BillRecord, lightclient.Verified, error) {
-		return d.net.lc.BillByNumber(ctx, code, number)
+	st, err := d.net.latest(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bill %s %s: %w", code, number, err)
+	}
+	rec, ver, err := call(ctx, d.net, func(ctx context.Context) (wire.BillRecord, lightclient.Verified, error) {
+		return st.BillByNumber(ctx, code, number)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bill %s %s: %w", code, number, err)
 	}
-	return d.Fetch(ctx, rec.ID)
+	v := &View{ID: rec.ID, Record: rec, Verified: ver, at: st}
+	if err := d.open(ctx, v); err != nil {
+		return v, fmt.Errorf("bill %q: %w", v.ID, err)
+	}
+	return v, nil
 }
 
 // FetchSerial reads the bill of org with this business serial.
@@ -253,15 +265,20 @@ func (d *Desk) FetchSerial(ctx context.Context, org, serial string) (*View, erro
 	return d.Fetch(ctx, bill.ID(org, serial))
 }
 
-// record is a verified read of a bill's ledger record.
+// record is a verified read of a bill's ledger record in the latest verified state; the
+// View keeps that state, so that opening it reads the payload at the same height.
 func (d *Desk) record(ctx context.Context, id string) (*View, error) {
+	st, err := d.net.latest(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bill %q: %w", id, err)
+	}
 	rec, ver, err := call(ctx, d.net, func(ctx context.Context) (wire.BillRecord, lightclient.Verified, error) {
-		return d.net.lc.Bill(ctx, id)
+		return st.Bill(ctx, id)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bill %q: %w", id, err)
 	}
-	return &View{ID: id, Record: rec, Verified: ver}, nil
+	return &View{ID: id, Record: rec, Verified: ver, at: st}, nil
 }
 
 // view reads the record of bill id and opens its payload. When the identity may not read
@@ -289,7 +306,7 @@ func (d *Desk) open(ctx context.Context, v *View) error {
 			return fmt.Errorf("%w: %s of %q may not read bills of %q", ErrNotReader, d.acct.Role, d.acct.Org, rec.Org)
 		}
 	}
-	data, err := d.payload(ctx, rec)
+	data, err := d.payload(ctx, v.at, rec)
 	if err != nil {
 		return err
 	}
@@ -305,6 +322,44 @@ func (d *Desk) open(ctx context.Context, v *View) error {
 	return d.openNotes(ctx, v)
 }
 
+// envelope returns the proven envelope of revision rev of bill id, read in st (the latest
+// state when st is nil). A revision's payload is written once and never changes, so one
+// proven read serves the desk from then on: the record, proven each time, still decides
+// which revision (and commitment) is the bill's.
+func (d *Desk) envelope(ctx context.Context, st *lightclient.Snapshot, id string, rev uint32) (*wallet.Envelope, error) {
+	key := string(wire.PayloadKey(id, rev))
+	d.mu.Lock()
+	raw, ok := d.envs[key]
+	d.mu.Unlock()
+	if !ok {
+		var err error
+		if st == nil {
+			if st, err = d.net.latest(ctx); err != nil {
+				return nil, err
+			}
+		}
+		raw, _, err = call(ctx, d.net, func(ctx context.Context) ([]byte, lightclient.Verified, error) {
+			return st.Payload(ctx, id, rev)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("payload of bill %s revision %d: %w", id, rev, err)
+		}
+	}
+	env, err := wallet.ParseEnvelope(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload of bill %s revision %d is not an envelope: %w", ErrVerification, id, rev, err)
+	}
+	if !ok {
+		d.mu.Lock()
+		if len(d.envs) >= maxOpened {
+			clear(d.envs)
+		}
+		d.envs[key] = raw
+		d.mu.Unlock()
+	}
+	return env, nil
+}
+
 // issued is b with what the ledger assigned to it, as rec records.
 func issued(b *bill.Bill, rec *wire.BillRecord) *bill.Issued {
 	return &bill.Issued{Bill: *b, Number: rec.Number, CheckCode: rec.CheckCode, IssuedAt: rec.IssuedAt}
@@ -312,22 +367,16 @@ func issued(b *bill.Bill, rec *wire.BillRecord) *bill.Issued {
 
 // payload returns salt ‖ canonical bytes of the bill's current revision: from the cache
 // when this desk opened or sealed it before, else read with a proof and decrypted.
-func (d *Desk) payload(ctx context.Context, rec *wire.BillRecord) ([]byte, error) {
+func (d *Desk) payload(ctx context.Context, st *lightclient.Snapshot, rec *wire.BillRecord) ([]byte, error) {
 	d.mu.Lock()
 	data, ok := d.opened[rec.Commitment]
 	d.mu.Unlock()
 	if ok {
 		return data, nil
 	}
-	raw, _, err := call(ctx, d.net, func(ctx context.Context) ([]byte, lightclient.Verified, error) {
-		return d.net.lc.Payload(ctx, rec.ID, rec.Revision)
-	})
+	env, err := d.envelope(ctx, st, rec.ID, rec.Revision)
 	if err != nil {
-		return nil, fmt.Errorf("payload of revision %d: %w", rec.Revision, err)
-	}
-	env, err := wallet.ParseEnvelope(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%w: payload of revision %d is not an envelope: %w", ErrVerification, rec.Revision, err)
+		return nil, err
 	}
 	k, err := d.key(ctx, env)
 	if err != nil {

@@ -30,6 +30,8 @@
 // before they are sent again.
 //
 // Errors the front ends map to messages are the ErrXxx variables: ErrWrongRole,
-// ErrNotReader, ErrNotFound, ErrVerification, ErrNetworkDown, ErrTimeout,
-// ErrSegmentExhausted, ErrInvalid, ErrBadState, ErrRefused.
+// ErrNotReader, ErrNotFound, ErrVerification, ErrTrustExpired (re-import the network file),
+// ErrAttack, ErrNetworkDown, ErrTimeout, ErrSegmentExhausted, ErrInvalid, ErrBadState,
+// ErrRefused, ErrKeyMismatch. Each error wraps at most one of them, so their order in a
+// front end's table does not matter.
 package service

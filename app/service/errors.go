@@ -15,6 +15,13 @@ var (
 	// ledger (a colleague wrapped a key of their own, or garbage): an alarm to raise with
 	// the org, not a network fault.
 	ErrKeyMismatch = errors.New("granted org key does not match the ledger")
+	// ErrTrustExpired: the light node's trust root is older than the trusting period; the
+	// cure is on the user's side: re-import the network file from the finance bureau. It is
+	// not an ErrVerification, so a front end cannot mistake it for a lying node.
+	ErrTrustExpired = errors.New("trust root expired: re-import the network file")
+	// ErrAttack: a witness signed a header conflicting with the primary's; the light node
+	// has stopped for good and kept the evidence.
+	ErrAttack = errors.New("light client attack")
 	// ErrVerification: a proof, header, signature or commitment did not verify.
 	ErrVerification = errors.New("verification failed")
 	// ErrNetworkDown: neither the primary nor any witness answered.

@@ -32,7 +32,7 @@ func FuzzParseBundle(f *testing.F) {
 		if out2, _ := again.Marshal(); !bytes.Equal(out, out2) {
 			t.Fatalf("not stable:\n%s\n%s", out, out2)
 		}
-		if _, err := service.VerifyBundle(b, b.ChainID, nil); err == nil {
+		if _, err := service.VerifyBundle(b, service.Trust{ChainID: b.ChainID}); err == nil {
 			t.Fatal("a fuzzed bundle verified")
 		}
 	})

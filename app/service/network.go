@@ -377,6 +377,14 @@ func (n *Network) height(ctx context.Context) (int64, error) {
 	return st.SyncInfo.LatestBlockHeight, nil
 }
 
+// latest is the state the latest verified header proves, for reads that must agree.
+func (n *Network) latest(ctx context.Context) (*lightclient.Snapshot, error) {
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	defer cancel()
+	st, err := n.lc.Latest(ctx)
+	return st, lightErr(err)
+}
+
 // lightErr maps the light node's errors onto the service's.
 func lightErr(err error) error {
 	switch {
@@ -389,8 +397,13 @@ func lightErr(err error) error {
 			return fmt.Errorf("%w: %w", ErrTimeout, err)
 		}
 		return fmt.Errorf("%w: %w", ErrNetworkDown, err)
-	case errors.Is(err, lightclient.ErrVerification), errors.Is(err, lightclient.ErrAttack),
-		errors.Is(err, lightclient.ErrTrustExpired), errors.Is(err, lightclient.ErrClockDrift):
+	// The two whose cure differs come first: a light node error never wraps more than one
+	// sentinel, but the service's must not either.
+	case errors.Is(err, lightclient.ErrTrustExpired):
+		return fmt.Errorf("%w: %w", ErrTrustExpired, err)
+	case errors.Is(err, lightclient.ErrAttack):
+		return fmt.Errorf("%w: %w", ErrAttack, err)
+	case errors.Is(err, lightclient.ErrVerification), errors.Is(err, lightclient.ErrClockDrift):
 		return fmt.Errorf("%w: %w", ErrVerification, err)
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%w: %w", ErrTimeout, err)

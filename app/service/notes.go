@@ -19,17 +19,12 @@ func noteAAD(chainID, billID string, t wire.EventType) []byte {
 	return append(wallet.AAD(chainID, billID), "/"+t.String()...)
 }
 
-// noteKey opens the note key of bill id from the envelope of its first revision.
-func (d *Desk) noteKey(ctx context.Context, id string) (*wallet.NoteKey, error) {
-	raw, _, err := call(ctx, d.net, func(ctx context.Context) ([]byte, lightclient.Verified, error) {
-		return d.net.lc.Payload(ctx, id, 1)
-	})
+// noteKey opens the note key of bill id from the envelope of its first revision, read in
+// st (nil: the latest state).
+func (d *Desk) noteKey(ctx context.Context, st *lightclient.Snapshot, id string) (*wallet.NoteKey, error) {
+	env, err := d.envelope(ctx, st, id, 1)
 	if err != nil {
-		return nil, fmt.Errorf("payload of bill %s revision 1: %w", id, err)
-	}
-	env, err := wallet.ParseEnvelope(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%w: payload of bill %s revision 1 is not an envelope: %w", ErrVerification, id, err)
+		return nil, err
 	}
 	k, err := d.key(ctx, env)
 	if err != nil {
@@ -50,7 +45,7 @@ func (d *Desk) sealReason(ctx context.Context, id string, t wire.EventType, reas
 	if len(reason) > wire.MaxReason {
 		return nil, fmt.Errorf("%s reason of bill %s: %w: %d bytes exceed %d", t, id, ErrInvalid, len(reason), wire.MaxReason)
 	}
-	nk, err := d.noteKey(ctx, id)
+	nk, err := d.noteKey(ctx, nil, id)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +64,7 @@ func (d *Desk) openNotes(ctx context.Context, v *View) error {
 		}
 		if nk == nil {
 			var err error
-			if nk, err = d.noteKey(ctx, v.ID); err != nil {
+			if nk, err = d.noteKey(ctx, v.at, v.ID); err != nil {
 				return err
 			}
 			v.Notes = make([]string, len(events))

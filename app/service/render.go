@@ -12,27 +12,37 @@ import (
 )
 
 // Render writes the PDF of an issued bill to w with its proof bundle attached, and returns
-// the bill as verified.
+// the bill as verified. The status the PDF prints and the record in its attachment are one
+// verified read, at one height.
 func (d *Desk) Render(ctx context.Context, w io.Writer, id string) (*View, error) {
-	b, v, err := d.bundle(ctx, id)
+	v, err := d.view(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	rec := &v.Record
+	return v, d.render(ctx, w, v)
+}
+
+// render writes the PDF of v as its verified read proved it.
+func (d *Desk) render(ctx context.Context, w io.Writer, v *View) error {
+	id, rec := v.ID, &v.Record
 	if rec.Status != wire.StatusIssued && rec.Status != wire.StatusReversed {
-		return nil, fmt.Errorf("render %q: %w: it is %s, not issued", id, ErrBadState, rec.Status)
+		return fmt.Errorf("render %q: %w: it is %s, not issued", id, ErrBadState, rec.Status)
+	}
+	b, err := d.bundle(v)
+	if err != nil {
+		return err
 	}
 	attachment, err := b.Marshal()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	hospital, err := d.net.org(ctx, rec.Org)
+	hospital, err := d.orgOf(ctx, rec.Org)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	bureau, err := d.net.org(ctx, hospital.Bureau)
+	bureau, err := d.orgOf(ctx, hospital.Bureau)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	opts := render.Options{
 		Province:     provinces[rec.Code[:2]],
@@ -52,9 +62,9 @@ func (d *Desk) Render(ctx context.Context, w io.Writer, id string) (*View, error
 		}
 	}
 	if err := render.Render(w, v.Bill, opts); err != nil {
-		return nil, fmt.Errorf("render %q: %w", id, err)
+		return fmt.Errorf("render %q: %w", id, err)
 	}
-	return v, nil
+	return nil
 }
 
 // provinces names the province of a bill code's region digits (GB/T 2260), for the title.

@@ -13,10 +13,14 @@ import (
 	"testing"
 	"time"
 
+	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cometbft/cometbft/types"
+
 	"ebill/app/bill"
 	"ebill/app/service"
 	"ebill/app/wire"
 	"ebill/render"
+	"ebill/wallet"
 )
 
 // TestEndToEnd runs bills of two hospitals through one bureau on a real in-process node:
@@ -185,34 +189,44 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := service.VerifyBundle(bundle, chainID, nil)
+		trusted, err := w.net.File().TrustedValidators()
 		if err != nil {
 			t.Fatal(err)
 		}
+		trust := service.Trust{ChainID: chainID, Validators: trusted}
+		v, err := service.VerifyBundle(bundle, trust)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stranger, err := wallet.New("stranger")
+		if err != nil {
+			t.Fatal(err)
+		}
+		strangers := types.NewValidatorSet([]*types.Validator{types.NewValidator(cmted25519.PubKey(stranger.PublicKey()), 10)})
 		if v.Bill.Number != issued.Bill.Number || v.Record.Status != wire.StatusIssued {
 			t.Errorf("bundle proves %s %s", v.Bill.Number, v.Record.Status)
 		}
 		for _, c := range []struct {
 			name   string
 			tamper func(b *service.Bundle)
-			chain  string
-			vals   []byte
+			trust  service.Trust
 		}{
-			{"bill", func(b *service.Bundle) { b.Bill = bytes.Replace(b.Bill, []byte(`"total":"`), []byte(`"total":"1`), 1) }, chainID, nil},
-			{"record", func(b *service.Bundle) { b.Record[len(b.Record)-1] ^= 1 }, chainID, nil},
-			{"salt", func(b *service.Bundle) { b.Salt[0] ^= 1 }, chainID, nil},
-			{"height", func(b *service.Bundle) { b.Height-- }, chainID, nil},
-			{"proof", func(b *service.Bundle) { b.Proof[len(b.Proof)/2] ^= 1 }, chainID, nil},
-			{"header", func(b *service.Bundle) { b.SignedHeader[len(b.SignedHeader)/3] ^= 1 }, chainID, nil},
-			{"chain", func(*service.Bundle) {}, "other-chain", nil},
-			{"untrusted validators", func(*service.Bundle) {}, chainID, make([]byte, 32)},
+			{"bill", func(b *service.Bundle) { b.Bill = bytes.Replace(b.Bill, []byte(`"total":"`), []byte(`"total":"1`), 1) }, trust},
+			{"record", func(b *service.Bundle) { b.Record[len(b.Record)-1] ^= 1 }, trust},
+			{"salt", func(b *service.Bundle) { b.Salt[0] ^= 1 }, trust},
+			{"height", func(b *service.Bundle) { b.Height-- }, trust},
+			{"proof", func(b *service.Bundle) { b.Proof[len(b.Proof)/2] ^= 1 }, trust},
+			{"header", func(b *service.Bundle) { b.SignedHeader[len(b.SignedHeader)/3] ^= 1 }, trust},
+			{"chain", func(*service.Bundle) {}, service.Trust{ChainID: "other-chain", Validators: trusted}},
+			{"self-certified", func(*service.Bundle) {}, service.Trust{ChainID: chainID}},
+			{"another network's validators", func(*service.Bundle) {}, service.Trust{ChainID: chainID, Validators: strangers}},
 		} {
 			tampered, err := service.ParseBundle(data)
 			if err != nil {
 				t.Fatal(err)
 			}
 			c.tamper(tampered)
-			if _, err := service.VerifyBundle(tampered, c.chain, c.vals); !errors.Is(err, service.ErrVerification) {
+			if _, err := service.VerifyBundle(tampered, c.trust); !errors.Is(err, service.ErrVerification) {
 				t.Errorf("tampered %s: %v, want ErrVerification", c.name, err)
 			}
 		}

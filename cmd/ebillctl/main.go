@@ -15,7 +15,6 @@ import (
 	"ebill/app/bill"
 	"ebill/app/service"
 	"ebill/cmd/internal/cmdline"
-	"ebill/lightclient"
 )
 
 // program is ebillctl's command table and exit-code table; each command registers itself
@@ -47,10 +46,9 @@ state), wrong passphrase, or (submit) some of the files failed`},
 			Errs: []error{cmdline.ErrUsage, errInput, bill.ErrSyntax}},
 		{Code: 3, Means: `verification failed: the light node refused an answer or a header, saw an attack, or
 its trust root expired`,
-			Errs: []error{service.ErrVerification, lightclient.ErrVerification, lightclient.ErrAttack,
-				lightclient.ErrTrustExpired, lightclient.ErrClockDrift}},
+			Errs: []error{service.ErrVerification, service.ErrAttack, service.ErrTrustExpired}},
 		{Code: 4, Means: "network down: no node answered, or the network did not finish a step in time",
-			Errs: []error{service.ErrNetworkDown, service.ErrTimeout, lightclient.ErrUnavailable}},
+			Errs: []error{service.ErrNetworkDown, service.ErrTimeout}},
 	},
 }
 
