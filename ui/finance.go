@@ -2,6 +2,7 @@ package ui
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -209,14 +210,9 @@ func (f *financeScreen) onBulk() {
 func (f *financeScreen) bulkDone(p *progressDialog, rep service.AutoReport, err error) {
 	fyne.Do(func() {
 		p.d.Hide()
+		f.reported(rep)
 		if err != nil {
 			f.u.showError(err)
-			return
-		}
-		f.note.SetText(f.u.tr.F("finance.auto.done", rep.Approved, len(rep.Held)))
-		f.showHeld(rep.Held)
-		if len(rep.Failed) > 0 {
-			f.u.showError(rep.Failed[0])
 		}
 		// What is left has moved up the queue: the page shown may now be past its end.
 		f.cursors, f.before = f.cursors[:1], f.before[:1]
@@ -224,13 +220,36 @@ func (f *financeScreen) bulkDone(p *progressDialog, rep service.AutoReport, err 
 	})
 }
 
+// reported shows what an automatic review did: the counts in the note, and beside the queue
+// every bill it held with the rules it failed and every bill it could not review with why.
+func (f *financeScreen) reported(rep service.AutoReport) {
+	f.tell(f.u.autoText(rep))
+	f.showHeld(rep.Held, rep.Failed)
+}
+
+// autoText sums up an automatic review in one line.
+func (u *UI) autoText(rep service.AutoReport) string {
+	s := u.tr.F("finance.auto.done", rep.Approved, len(rep.Held))
+	if len(rep.Failed) > 0 {
+		s += " " + u.tr.F("finance.auto.failed", len(rep.Failed))
+	}
+	if len(rep.Gone) > 0 {
+		s += " " + u.tr.F("finance.auto.gone", len(rep.Gone))
+	}
+	return s
+}
+
 // showHeld lists the bills a bulk approval left for the clerk, each with the rules it
-// failed, so the clerk sees why without opening them one by one.
-func (f *financeScreen) showHeld(held []*service.Review) {
+// failed, so the clerk sees why without opening them one by one, and after them the bills
+// it could not review, each with what went wrong.
+func (f *financeScreen) showHeld(held []*service.Review, failed []error) {
 	f.current = nil
 	objs := []fyne.CanvasObject{widget.NewLabel(f.u.tr.T("finance.pick"))}
+	if len(held)+len(failed) > 0 {
+		objs = nil
+	}
 	if len(held) > 0 {
-		objs = []fyne.CanvasObject{heading(f.u.tr.T("finance.fail"))}
+		objs = append(objs, heading(f.u.tr.T("finance.fail")))
 	}
 	for _, r := range slices.SortedFunc(slices.Values(held), func(a, b *service.Review) int {
 		return cmp.Compare(a.Record.Serial, b.Record.Serial)
@@ -243,6 +262,19 @@ func (f *financeScreen) showHeld(held []*service.Review) {
 				objs = append(objs, l)
 			}
 		}
+	}
+	if len(failed) > 0 {
+		objs = append(objs, heading(f.u.tr.T("finance.failed")))
+	}
+	for _, err := range failed {
+		id := "?"
+		if be, ok := errors.AsType[*service.BillError](err); ok {
+			id = be.ID
+		}
+		what, _ := f.u.explain(err)
+		l := wrapped(id + ": " + what)
+		l.Importance = widget.DangerImportance
+		objs = append(objs, l)
 	}
 	f.review.Objects = objs
 	f.review.Refresh()

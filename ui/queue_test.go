@@ -12,6 +12,7 @@ import (
 
 	"ebill/app/bill"
 	"ebill/app/node"
+	"ebill/app/wire"
 )
 
 // queueSize is the finance clerk's queue in TestReviewQueue: a busy hospital's morning. The
@@ -128,6 +129,23 @@ func TestReviewQueue(t *testing.T) {
 	}
 	if len(left) != len(held) {
 		t.Errorf("queue after bulk approval: %v, want the %d held bills", left, len(held))
+	}
+
+	// The ledger agrees: every bill is approved or held, none failed or was left unseen.
+	var onLedger int
+	for cursor := uint64(0); ; {
+		p, err := u.desk.Bills(t.Context(), node.DemoHospital, wire.StatusApproved, cursor, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		onLedger += len(p.Bills)
+		if cursor = p.Next; cursor == 0 {
+			break
+		}
+	}
+	if onLedger+len(left) != len(bills) || onLedger != approved {
+		t.Errorf("on the ledger %d approved and %d queued of %d, want %d approved and %d held, none left",
+			onLedger, len(left), len(bills), approved, len(held))
 	}
 }
 

@@ -358,8 +358,12 @@ func (u *UI) setAutoReview(on bool) {
 		t := time.NewTicker(5 * time.Second)
 		defer t.Stop()
 		for {
-			if rep, err := desk.AutoReview(ctx, nil); err == nil && rep.Approved > 0 {
-				u.autoReviewed(rep)
+			rep, err := desk.AutoReview(ctx, nil)
+			if ctx.Err() != nil {
+				return // switched off: what it was doing is no longer this desk's news
+			}
+			if err != nil || rep.Approved > 0 || len(rep.Failed) > 0 || len(rep.Gone) > 0 {
+				u.autoReviewed(rep, err)
 			}
 			select {
 			case <-ctx.Done():
@@ -370,12 +374,23 @@ func (u *UI) setAutoReview(on bool) {
 	}()
 }
 
-func (u *UI) autoReviewed(rep service.AutoReport) {
+// autoReviewed tells the clerk what a background run of the automatic reviewer did, its
+// failure included; it leaves the bill the clerk is looking at alone.
+func (u *UI) autoReviewed(rep service.AutoReport, err error) {
 	fyne.Do(func() {
-		if u.finance != nil {
-			u.finance.tell(u.tr.F("finance.auto.done", rep.Approved, len(rep.Held)))
-			u.finance.load()
+		if u.finance == nil {
+			return
 		}
+		s := u.autoText(rep)
+		if err == nil && len(rep.Failed) > 0 {
+			err = rep.Failed[0]
+		}
+		if err != nil {
+			what, _ := u.explain(err)
+			s += " " + u.tr.F("finance.auto.error", what)
+		}
+		u.finance.tell(s)
+		u.finance.load()
 	})
 }
 

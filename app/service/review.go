@@ -58,20 +58,9 @@ const listReaders = 8
 // bill of it again with a proof. A bill that has moved on since (approved while listed in
 // the queue) is left out.
 func (d *Desk) list(ctx context.Context, path string, req wire.ListRequest) (Page, error) {
-	var res *ctypes.ResultABCIQuery
-	err := d.net.each(ctx, func(ctx context.Context, c rpcclient.Client, _ string) (err error) {
-		res, err = c.ABCIQuery(ctx, path, req.Encode())
-		return err
-	})
+	hint, err := d.hint(ctx, path, req)
 	if err != nil {
-		return Page{}, fmt.Errorf("list %s of %q: %w", path, req.Org, err)
-	}
-	if code := wire.Code(res.Response.Code); code != wire.CodeOK {
-		return Page{}, refusal(fmt.Sprintf("list %s of %q", path, req.Org), code, res.Response.Log)
-	}
-	hint, err := wire.DecodeListPage(res.Response.Value)
-	if err != nil {
-		return Page{}, fmt.Errorf("list %s of %q: %w", path, req.Org, err)
+		return Page{}, err
 	}
 	views := make([]*View, len(hint.Bills))
 	errs := make([]error, len(hint.Bills))
@@ -95,6 +84,26 @@ func (d *Desk) list(ctx context.Context, path string, req wire.ListRequest) (Pag
 		}
 	}
 	return page, nil
+}
+
+// hint asks a node for a page of a list, which it answers without proof.
+func (d *Desk) hint(ctx context.Context, path string, req wire.ListRequest) (wire.ListPage, error) {
+	var res *ctypes.ResultABCIQuery
+	err := d.net.each(ctx, func(ctx context.Context, c rpcclient.Client, _ string) (err error) {
+		res, err = c.ABCIQuery(ctx, path, req.Encode())
+		return err
+	})
+	if err != nil {
+		return wire.ListPage{}, fmt.Errorf("list %s of %q: %w", path, req.Org, err)
+	}
+	if code := wire.Code(res.Response.Code); code != wire.CodeOK {
+		return wire.ListPage{}, refusal(fmt.Sprintf("list %s of %q", path, req.Org), code, res.Response.Log)
+	}
+	hint, err := wire.DecodeListPage(res.Response.Value)
+	if err != nil {
+		return wire.ListPage{}, fmt.Errorf("list %s of %q: %w", path, req.Org, err)
+	}
+	return hint, nil
 }
 
 // Check is one automatic review rule applied to a bill.
@@ -297,67 +306,245 @@ func (d *Desk) Reject(ctx context.Context, id, reason string, p Progress) (*View
 	return v, err
 }
 
-// AutoReport counts what AutoReview did.
+// AutoReport says what AutoReview did with every bill it found in the queue: each is in
+// exactly one of Approved, Held, Failed and Gone, so their sum is the number of bills seen.
 type AutoReport struct {
 	Approved int
 	Held     []*Review // failed a rule: left in the queue for a clerk
-	Failed   []error   // could not be reviewed or approved
+	// Failed are the bills that could not be reviewed or approved, each a *BillError; they
+	// are still in the queue. A network fault is retried first; what is here failed for good
+	// or on every attempt.
+	Failed []error
+	// Gone are the bills that left the queue by another's hand (another clerk decided, the
+	// cashier withdrew) between the listing and their review.
+	Gone []string
 }
+
+// BillError is the failure of one bill of a loop over many.
+type BillError struct {
+	ID  string
+	Err error
+}
+
+func (e *BillError) Error() string { return e.Err.Error() }
+func (e *BillError) Unwrap() error { return e.Err }
+
+// autoAttempts bounds how often AutoReview tries one bill whose failure was retryable.
+const autoAttempts = 5
 
 // AutoReview reviews the whole queue of the desk's bureau and approves every bill that
-// passes every rule, leaving the rest for a clerk. Bills are reviewed concurrently.
+// passes every rule, leaving the rest for a clerk. Bills are reviewed concurrently. It lists
+// the queue again after each round, until a listing holds no bill it has not settled: a bill
+// that failed on a network fault is tried again after a pause, and one that left the queue
+// meanwhile is accounted for by a proven read, so no bill is skipped without a word.
 func (d *Desk) AutoReview(ctx context.Context, p Progress) (AutoReport, error) {
-	var rep AutoReport
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, batchWorkers)
-	// Pages are listed while earlier ones are still being approved: the cursor moves past
-	// bills in work, and the approvals of many pages share blocks.
-	var err error
-	for cursor := uint64(0); ; {
-		var page Page
-		if page, err = d.Queue(ctx, cursor, wire.MaxListLimit); err != nil {
-			break
-		}
-		for _, v := range page.Bills {
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				held, err := d.autoReview(ctx, v, p)
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err != nil:
-					rep.Failed = append(rep.Failed, err)
-				case held != nil:
-					rep.Held = append(rep.Held, held)
-				default:
-					rep.Approved++
-				}
-			})
-		}
-		if cursor = page.Next; cursor == 0 {
-			err = ctx.Err()
-			break
-		}
+	if d.acct.Role != wire.RoleFinance {
+		return AutoReport{}, fmt.Errorf("automatic review as %s: %w: only a finance clerk reviews", d.acct.Role, ErrWrongRole)
 	}
-	wg.Wait()
-	return rep, err
+	a := &autoRun{d: d, p: p, state: map[string]*autoBill{}}
+	for round := 0; ; round++ {
+		ids, err := d.queued(ctx)
+		if err != nil {
+			return a.report(), err
+		}
+		todo := a.plan(ctx, ids)
+		if len(todo) == 0 {
+			return a.report(), ctx.Err()
+		}
+		if round > 0 {
+			if err := pause(ctx, retryPause(round)); err != nil {
+				return a.report(), err
+			}
+		}
+		a.run(ctx, todo)
+	}
 }
 
-// autoReview approves v if it passes every rule, and returns its review otherwise.
-func (d *Desk) autoReview(ctx context.Context, v *View, p Progress) (*Review, error) {
+// autoRun is one AutoReview: the outcome so far of every bill it has seen.
+type autoRun struct {
+	d     *Desk
+	p     Progress
+	mu    sync.Mutex
+	order []string // ids in the order first seen, so the report is stable
+	state map[string]*autoBill
+}
+
+type autoBill struct {
+	outcome  autoOutcome
+	attempts int
+	held     *Review
+	err      error // the last failure
+}
+
+type autoOutcome int
+
+const (
+	autoRetry autoOutcome = iota // not settled: tried fewer than autoAttempts times, or not yet
+	autoApproved
+	autoHeld
+	autoFailed
+	autoGone
+)
+
+// plan settles the bills that are no longer listed and returns those still to try: the new
+// ones and those whose last failure may pass on another try.
+func (a *autoRun) plan(ctx context.Context, listed []string) []string {
+	in := make(map[string]bool, len(listed))
+	var todo []string
+	for _, id := range listed {
+		in[id] = true
+		b, ok := a.state[id]
+		if !ok {
+			b = &autoBill{}
+			a.state[id] = b
+			a.order = append(a.order, id)
+		}
+		if b.outcome == autoRetry {
+			if b.attempts >= autoAttempts {
+				b.outcome = autoFailed
+				continue
+			}
+			todo = append(todo, id)
+		}
+	}
+	// A bill tried but unsettled that the queue no longer lists was decided after all (an
+	// approval whose read-back timed out) or by someone else: the ledger says which.
+	for _, id := range a.order {
+		if b := a.state[id]; b.outcome == autoRetry && !in[id] {
+			a.settleGone(ctx, id, b)
+		}
+	}
+	return todo
+}
+
+func (a *autoRun) settleGone(ctx context.Context, id string, b *autoBill) {
+	v, err := a.d.record(ctx, id)
+	switch {
+	case err != nil:
+		b.outcome, b.err = autoFailed, errors.Join(b.err, err)
+	case a.approvedByMe(v.Record):
+		b.outcome = autoApproved
+		step(a.p, StageVerified, "%s verified at height %d (%.0f%% of voting power)", id, v.Verified.Height, v.Verified.SignedPercent)
+	default:
+		b.outcome = autoGone
+	}
+}
+
+func (a *autoRun) approvedByMe(r wire.BillRecord) bool {
+	return r.Status >= wire.StatusApproved && r.Status != wire.StatusRejected && r.Status != wire.StatusWithdrawn &&
+		bytes.Equal(r.Reviewer, a.d.id.PublicKey())
+}
+
+// run tries every bill of ids once, batchWorkers at a time.
+func (a *autoRun) run(ctx context.Context, ids []string) {
+	next := make(chan string)
+	var wg sync.WaitGroup
+	for range min(batchWorkers, len(ids)) {
+		wg.Go(func() {
+			for id := range next {
+				a.try(ctx, id)
+			}
+		})
+	}
+	for _, id := range ids {
+		next <- id
+	}
+	close(next)
+	wg.Wait()
+}
+
+func (a *autoRun) try(ctx context.Context, id string) {
+	held, gone, err := a.d.autoReview(ctx, id, a.p)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := a.state[id]
+	b.attempts++
+	switch {
+	case err != nil && Retryable(err) && ctx.Err() == nil:
+		b.err = err
+	case err != nil:
+		b.outcome, b.err = autoFailed, err
+	case gone:
+		b.outcome = autoGone
+	case held != nil:
+		b.outcome, b.held = autoHeld, held
+	default:
+		b.outcome = autoApproved
+	}
+}
+
+// report sums up the run; a bill still unsettled (the run was cancelled) counts as failed.
+func (a *autoRun) report() AutoReport {
+	var rep AutoReport
+	for _, id := range a.order {
+		b := a.state[id]
+		switch b.outcome {
+		case autoApproved:
+			rep.Approved++
+		case autoHeld:
+			rep.Held = append(rep.Held, b.held)
+		case autoGone:
+			rep.Gone = append(rep.Gone, id)
+		default:
+			err := b.err
+			if err == nil {
+				err = fmt.Errorf("review %q: not reached before the run ended", id)
+			}
+			rep.Failed = append(rep.Failed, &BillError{ID: id, Err: err})
+		}
+	}
+	return rep
+}
+
+// queued lists the ids of the whole queue, oldest first. The cursor is the queue's own
+// ordinal, which no approval changes, so a bill leaving the queue while it is listed never
+// moves another past the cursor.
+func (d *Desk) queued(ctx context.Context) ([]string, error) {
+	var ids []string
+	req := wire.ListRequest{Org: d.acct.Org, Status: wire.StatusSubmitted, Limit: wire.MaxListLimit}
+	for {
+		hint, err := retrying(ctx, func() (wire.ListPage, error) { return d.hint(ctx, wire.QueryQueue, req) })
+		if err != nil {
+			return ids, err
+		}
+		for _, b := range hint.Bills {
+			ids = append(ids, b.ID)
+		}
+		if req.Cursor = hint.Next; req.Cursor == 0 {
+			return ids, nil
+		}
+	}
+}
+
+// autoReview reads bill id with a proof and approves it if it passes every rule; it
+// returns its review otherwise, and gone when the bill no longer awaits review.
+func (d *Desk) autoReview(ctx context.Context, id string, p Progress) (held *Review, gone bool, err error) {
+	v, err := d.record(ctx, id)
+	if err != nil {
+		return nil, false, err
+	}
+	if v.Record.Status != wire.StatusSubmitted {
+		return nil, true, nil
+	}
 	if err := d.open(ctx, v); err != nil {
-		return nil, fmt.Errorf("review %q: %w", v.ID, err)
+		return nil, false, &BillError{ID: id, Err: fmt.Errorf("review %q: %w", id, err)}
 	}
 	o, err := d.orgOf(ctx, v.Record.Org)
 	if err != nil {
-		return nil, fmt.Errorf("review %q: %w", v.ID, err)
+		return nil, false, &BillError{ID: id, Err: fmt.Errorf("review %q: %w", id, err)}
 	}
 	r := d.review(v, o)
 	if !r.Passed() {
-		return r, nil
+		return r, false, nil
 	}
-	_, err = d.approve(ctx, r, p)
-	return nil, err
+	if _, err = d.approve(ctx, r, p); errors.Is(err, ErrBadState) {
+		// Another clerk decided it, or the cashier withdrew it, since it was read.
+		if now, rerr := d.record(ctx, id); rerr == nil && now.Record.Status != wire.StatusSubmitted {
+			return nil, true, nil
+		}
+	}
+	if err != nil {
+		return nil, false, &BillError{ID: id, Err: err}
+	}
+	return nil, false, nil
 }
