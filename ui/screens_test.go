@@ -1,31 +1,38 @@
 package ui
 
 import (
+	"bytes"
+	"image/png"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"ebill/app/bill"
 	"ebill/app/node"
 	"ebill/app/service"
 	"ebill/app/wire"
+	"ebill/internal/golden"
 	"ebill/lightclient"
 )
 
 // fixedNow is the clock of the golden screens.
 func fixedNow() time.Time { return time.Date(2026, 11, 23, 9, 30, 0, 0, time.Local) }
 
-// golden compares the window with testdata/NAME-LANG.png; a mismatch is written to
-// testdata/failed/.
-func golden(t *testing.T, u *UI, w fyne.Window, name string) {
+// goldenScreen compares the window with testdata/NAME-LANG.png through internal/golden
+// (a mismatch is written to testdata/failed/; accept with -update).
+func goldenScreen(t *testing.T, u *UI, w fyne.Window, name string) {
 	t.Helper()
 	w.Content().Refresh()
-	test.AssertImageMatches(t, name+"-"+u.tr.lang+".png", w.Canvas().Capture())
+	var pic bytes.Buffer
+	if err := png.Encode(&pic, w.Canvas().Capture()); err != nil {
+		t.Fatal(err)
+	}
+	golden.Equal(t, filepath.Join("testdata", name+"-"+u.tr.lang+".png"), pic.Bytes())
 }
 
 // TestFormValidation submits an incomplete bill with the keyboard: each problem appears
@@ -59,7 +66,7 @@ func TestFormValidation(t *testing.T) {
 	if w.Canvas().Focused() != f.payerName {
 		t.Errorf("focus on %T, want the payer name", w.Canvas().Focused())
 	}
-	golden(t, u, w, "form-invalid")
+	goldenScreen(t, u, w, "form-invalid")
 
 	typeIn(w, f.payerName, "张三")
 	if f.errs["payer.name"].Visible() {
@@ -75,11 +82,11 @@ func TestScreens(t *testing.T) {
 			u, w, _ := newTestUI(t, language, fixedNow)
 			u.showFirstRun()
 			waitFor(t, "the keyring probe", func() bool { return !u.first.create.Disabled() })
-			golden(t, u, w, "firstrun")
+			goldenScreen(t, u, w, "firstrun")
 
 			u.desk = nil
 			w.SetContent(container.NewVScroll(u.billView(sampleView())))
-			golden(t, u, w, "detail")
+			goldenScreen(t, u, w, "detail")
 		})
 	}
 }
