@@ -116,11 +116,11 @@ func (w *world) load(ctx context.Context, t *testing.T, a *acked) *sync.WaitGrou
 		go func() {
 			defer wg.Done()
 			for k := 0; ctx.Err() == nil; k++ {
-				m := localnet.Submit(s.ID, node.DemoHospital, node.DemoBillCode, fmt.Sprintf("MZ-chaos-%d-%05d", i, k), 1024)
+				m := s.Submit(node.DemoHospital, node.DemoBillCode, fmt.Sprintf("MZ-chaos-%d-%05d", i, k), 1024)
 				id := bill.ID(m.Org, m.Serial)
 				steps := []func() (wire.Msg, *localnet.Signer){
 					func() (wire.Msg, *localnet.Signer) { return m, s },
-					func() (wire.Msg, *localnet.Signer) { return localnet.Approve(w.ids.Clerk, m, 1), w.clerk },
+					func() (wire.Msg, *localnet.Signer) { return w.clerk.Approve(m), w.clerk },
 					func() (wire.Msg, *localnet.Signer) { return &wire.Issue{ID: id}, s },
 				}
 				for n, step := range steps {
@@ -253,7 +253,7 @@ func (w *world) reader(t *testing.T, ctx context.Context, id string, after int64
 func (w *world) seedBill(t *testing.T, ctx context.Context, serial string) (string, int64) {
 	t.Helper()
 	s := w.cashiers[0]
-	m := localnet.Submit(s.ID, node.DemoHospital, node.DemoBillCode, serial, 512)
+	m := s.Submit(node.DemoHospital, node.DemoBillCode, serial, 512)
 	tx, err := s.Tx(m)
 	if err != nil {
 		t.Fatal(err)
@@ -464,7 +464,7 @@ func TestOneDownTwoDown(t *testing.T) {
 		t.Fatalf("one of four down: the chain stalled: %v", err)
 	}
 	s := w.cashiers[0]
-	tx, _ := s.Tx(localnet.Submit(s.ID, node.DemoHospital, node.DemoBillCode, "MZ-one-down", 512))
+	tx, _ := s.Tx(s.Submit(node.DemoHospital, node.DemoBillCode, "MZ-one-down", 512))
 	if _, err := w.commitAny(ctx, 1, tx); err != nil {
 		t.Fatalf("one of four down: %v", err)
 	}

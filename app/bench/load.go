@@ -218,7 +218,7 @@ func (l *load) commit(ctx context.Context, c broadcaster, tx []byte) (int64, err
 func (l *load) lifecycle(ctx context.Context, c broadcaster, s *wire.SubmitBill, sent time.Time) {
 	defer l.running.Add(-1)
 	err := func() error {
-		tx, err := l.issue.clerk.Tx(localnet.Approve(l.issue.clerk.ID, s, 1))
+		tx, err := l.issue.clerk.Tx(l.issue.clerk.Approve(s))
 		if err != nil {
 			return err
 		}

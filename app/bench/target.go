@@ -81,7 +81,7 @@ func billJobs(chainID, org, code string, signers []*localnet.Signer, n, payload,
 		go func() {
 			defer wg.Done()
 			for k := range n {
-				m := localnet.Submit(s.ID, org, code, fmt.Sprintf("MZ-%s-%d-%07d", run, c, k), payload)
+				m := s.Submit(org, code, fmt.Sprintf("MZ-%s-%d-%07d", run, c, k), payload)
 				tx, err := s.Tx(m)
 				if err != nil {
 					errs[c] = err

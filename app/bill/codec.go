@@ -12,9 +12,13 @@ import (
 // MaxInput bounds the JSON a bill is read from: 999 items with long remarks take about 1 MB.
 const MaxInput = 4 << 20
 
-// ErrSyntax is wrapped by every error of Decode and Unmarshal: the input is not a bill in
-// JSON, as opposed to a bill that breaks the rules (Problems from Validate).
-var ErrSyntax = errors.New("malformed bill json")
+var (
+	// ErrSyntax is wrapped by every error of Decode and Unmarshal: the input is not a bill
+	// in JSON, as opposed to a bill that breaks the rules (Problems from Validate).
+	ErrSyntax = errors.New("malformed bill json")
+	// ErrCommitment: a disclosure (or payload) does not make the commitment it should.
+	ErrCommitment = errors.New("does not match the commitment")
+)
 
 // SyntaxError says where the input went wrong: Line and Col count from 1, Col in characters;
 // Path names the field, like items[2].price, when the input got that far.

@@ -1,6 +1,8 @@
 package bill
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"hash/crc32"
 	"slices"
@@ -89,6 +91,20 @@ func Sample(kind Kind, org, serial string, n int, created time.Time) *Bill {
 	}
 	b.Derive()
 	return b
+}
+
+// RedSerial is the business serial of the red bill that reverses the bill with serial s:
+// s + "-R", or, where that would exceed MaxSerial, s cut short with a hash of the whole
+// of s in its place, so that two long serials sharing a prefix still get distinct red
+// serials.
+func RedSerial(s string) string {
+	const suffix = "-R"
+	if len(s)+len(suffix) <= MaxSerial {
+		return s + suffix
+	}
+	sum := sha256.Sum256([]byte(s))
+	tag := "~" + hex.EncodeToString(sum[:4])
+	return s[:MaxSerial-len(tag)-len(suffix)] + tag + suffix
 }
 
 // Reversal is the red (冲红) bill that cancels b: the same payer, payee and items with

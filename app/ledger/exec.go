@@ -29,7 +29,10 @@ type exec struct {
 	genesis bool
 }
 
-// load reads and decodes one record; ok is false when the key is absent.
+// load reads and decodes one record; ok is false when the key is absent. A record that does
+// not decode refuses the transaction (every node refuses it alike) instead of halting the
+// chain: the limits keep every record decodable, and this keeps a mistake in them from
+// stopping the network.
 func load[T any](x *exec, key []byte, decode func([]byte) (T, error)) (v T, ok bool, err error) {
 	raw, err := x.st.Get(key)
 	if err != nil || raw == nil {
@@ -37,7 +40,7 @@ func load[T any](x *exec, key []byte, decode func([]byte) (T, error)) (v T, ok b
 	}
 	v, err = decode(raw)
 	if err != nil {
-		return v, false, fmt.Errorf("stored record %q: %w", key, err)
+		return v, false, wire.Refuse(wire.CodeUndecodable, "stored record %q: %v", key, err)
 	}
 	return v, true, nil
 }
@@ -193,10 +196,28 @@ func (x *exec) allocateSegment(m *wire.AllocateSegment) error {
 	return nil
 }
 
-// record appends a timeline event to b with a public note and a sealed one.
-func (x *exec) record(b *wire.BillRecord, t wire.EventType, note string, sealed []byte) {
+// record appends a timeline event to b with a public note and a sealed one. A full
+// timeline is a refusal, never a record too large to decode.
+func (x *exec) record(b *wire.BillRecord, t wire.EventType, note string, sealed []byte) error {
+	if len(b.Events) >= wire.MaxRevisionEvents {
+		return wire.Refuse(wire.CodeTimelineFull, "bill %s: revision %d has %d events", b.ID, b.Revision, len(b.Events))
+	}
 	b.Events = append(b.Events, wire.Event{Type: t, Height: x.height, TxHash: x.hash, Time: x.time, Actor: x.signer.Pub, Note: note, Sealed: sealed})
 	x.events = append(x.events, t)
+	return nil
+}
+
+// nextRevision moves the timeline of b's current revision to its History, written once,
+// and starts the next revision.
+func (x *exec) nextRevision(b *wire.BillRecord) error {
+	if b.Revision >= wire.MaxRevisions {
+		return wire.Refuse(wire.CodeTooManyRevisions, "bill %s has had %d revisions, the most one bill may", b.ID, b.Revision)
+	}
+	h := wire.History{ID: b.ID, Revision: b.Revision, Events: b.Events}
+	x.st.set(wire.HistoryKey(b.ID, b.Revision), h.Encode())
+	b.Revision++
+	b.Events = nil
+	return nil
 }
 
 func (x *exec) setResult(b *wire.BillRecord) {
@@ -249,13 +270,18 @@ func (x *exec) dequeue(b *wire.BillRecord, bureau string) {
 	}
 }
 
-// fill copies a submitted bill's content into b.
-func (x *exec) fill(b *wire.BillRecord, m *wire.SubmitBill) {
+// fill copies a submitted bill's content into b, whose revision it must make: the cashier
+// signed that revision.
+func (x *exec) fill(b *wire.BillRecord, m *wire.SubmitBill) error {
+	if m.Revision != b.Revision {
+		return wire.Refuse(wire.CodeStaleRevision, "bill %s: the submission is of revision %d, the ledger's next is %d", b.ID, m.Revision, b.Revision)
+	}
 	b.Kind, b.Code, b.Total, b.Created, b.Commitment = m.Kind, m.Code, m.Total, m.Created, m.Commitment
-	b.Digest = m.Digest()
+	b.Digest = m.Digest(x.chainID)
 	b.Cashier, b.CashierSig = x.signer.Pub, m.Signature
 	b.Reviewer, b.ReviewSig = nil, nil
 	x.st.set(wire.PayloadKey(b.ID, b.Revision), m.Payload)
+	return nil
 }
 
 func (x *exec) submit(m *wire.SubmitBill) error {
@@ -271,19 +297,32 @@ func (x *exec) submit(m *wire.SubmitBill) error {
 	if err != nil {
 		return err
 	}
+	event, note := wire.EventSubmitted, ""
 	switch {
 	case !exists:
 		b = wire.BillRecord{ID: id, Org: m.Org, Serial: m.Serial, Revision: 1}
+		if err := x.fill(&b, m); err != nil {
+			return err
+		}
 		x.listNew(&o, id)
-		x.record(&b, wire.EventSubmitted, "", nil)
 	case b.Status == wire.StatusRejected || b.Status == wire.StatusWithdrawn:
-		b.Revision++
-		x.record(&b, wire.EventResubmitted, fmt.Sprintf("revision %d", b.Revision), nil)
+		if m.Revision != b.Revision+1 {
+			return wire.Refuse(wire.CodeStaleRevision, "bill %s is at revision %d; the submission is of revision %d, not the next", id, b.Revision, m.Revision)
+		}
+		if err := x.nextRevision(&b); err != nil {
+			return err
+		}
+		if err := x.fill(&b, m); err != nil {
+			return err
+		}
+		event, note = wire.EventResubmitted, fmt.Sprintf("revision %d", b.Revision)
 	default:
 		x.setResult(&b)
 		return wire.Refuse(wire.CodeDuplicate, "org %q serial %q is bill %s, %s", m.Org, m.Serial, id, b.Status)
 	}
-	x.fill(&b, m)
+	if err := x.record(&b, event, note, nil); err != nil {
+		return err
+	}
 	b.Status = wire.StatusSubmitted
 	if err := x.enqueue(&b, o.Bureau); err != nil {
 		return err
@@ -301,9 +340,11 @@ func (x *exec) withdraw(m *wire.Withdraw) error {
 	if b.Status != wire.StatusSubmitted && b.Status != wire.StatusApproved && b.Status != wire.StatusRejected {
 		return wire.Refuse(wire.CodeBadState, "bill %s is %s; only a bill not yet issued can be withdrawn", b.ID, b.Status)
 	}
+	if err := x.record(&b, wire.EventWithdrawn, "", m.Reason); err != nil {
+		return err
+	}
 	x.dequeue(&b, o.Bureau)
 	b.Status = wire.StatusWithdrawn
-	x.record(&b, wire.EventWithdrawn, "", m.Reason)
 	x.putBill(&b)
 	x.setResult(&b)
 	return nil
@@ -340,8 +381,10 @@ func (x *exec) approve(m *wire.Approve) error {
 	if b.Digest != m.Digest {
 		return wire.Refuse(wire.CodeDigestMismatch, "bill %s has identity digest %x, the countersignature is over %x", b.ID, b.Digest, m.Digest)
 	}
+	if err := x.record(&b, wire.EventApproved, "", nil); err != nil {
+		return err
+	}
 	b.Status, b.Reviewer, b.ReviewSig = wire.StatusApproved, x.signer.Pub, m.Countersig
-	x.record(&b, wire.EventApproved, "", nil)
 	x.putBill(&b)
 	x.setResult(&b)
 	return nil
@@ -352,8 +395,10 @@ func (x *exec) reject(m *wire.Reject) error {
 	if err != nil {
 		return err
 	}
+	if err := x.record(&b, wire.EventRejected, "", m.Reason); err != nil {
+		return err
+	}
 	b.Status = wire.StatusRejected
-	x.record(&b, wire.EventRejected, "", m.Reason)
 	x.putBill(&b)
 	x.setResult(&b)
 	return nil
@@ -400,7 +445,9 @@ func (x *exec) issue(m *wire.Issue) error {
 	if err := x.assignNumber(&b); err != nil {
 		return err
 	}
-	x.record(&b, wire.EventIssued, b.Code+"/"+b.Number, nil)
+	if err := x.record(&b, wire.EventIssued, b.Code+"/"+b.Number, nil); err != nil {
+		return err
+	}
 	x.putBill(&b)
 	x.setResult(&b)
 	return nil
@@ -437,16 +484,21 @@ func (x *exec) reverse(m *wire.Reverse) error {
 		return cmp.Or(err, wire.Refuse(wire.CodeDuplicate, "org %q serial %q is already bill %s", r.Org, r.Serial, redID))
 	}
 	red := wire.BillRecord{ID: redID, Org: r.Org, Serial: r.Serial, Revision: 1, RedOf: orig.ID}
-	x.fill(&red, r)
+	if err := x.fill(&red, r); err != nil {
+		return err
+	}
 	if err := x.assignNumber(&red); err != nil {
 		return err
 	}
-	x.record(&red, wire.EventRedIssued, orig.ID, nil)
+	if err := x.record(&orig, wire.EventReversed, redID, m.Reason); err != nil {
+		return err
+	}
+	if err := x.record(&red, wire.EventRedIssued, orig.ID, nil); err != nil {
+		return err
+	}
 	x.listNew(&o, redID)
 	x.putBill(&red)
-
 	orig.Status, orig.ReversedBy = wire.StatusReversed, redID
-	x.record(&orig, wire.EventReversed, redID, m.Reason)
 	x.putBill(&orig)
 	x.setResult(&orig)
 	x.result.RedID, x.result.Number, x.result.CheckCode = redID, red.Number, red.CheckCode

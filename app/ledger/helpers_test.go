@@ -55,10 +55,22 @@ func (a *actor) submission(org, serial string, total bill.Money, n int) *wire.Su
 	seed := sha256.Sum256([]byte(org + "/" + serial))
 	rand.NewChaCha8(seed).Read(payload)
 	m := &wire.SubmitBill{Kind: bill.Outpatient, Org: org, Serial: serial, Code: "32060126",
-		Total: total, Created: created, Commitment: bill.Commitment([]byte(serial), payload), Payload: payload}
-	d := bill.IdentityDigest(m.Kind, m.Org, m.Serial, m.Created, m.Commitment)
+		Total: total, Created: created, Revision: 1, Commitment: sha256.Sum256(payload), Payload: payload}
+	return a.signed(m)
+}
+
+// signed is m with the actor's signature over its identity digest.
+func (a *actor) signed(m *wire.SubmitBill) *wire.SubmitBill {
+	d := m.Digest(chainID)
 	m.Signature = a.Sign(d[:])
 	return m
+}
+
+// revision is m submitted again as revision rev.
+func (a *actor) revision(m *wire.SubmitBill, rev uint32) *wire.SubmitBill {
+	r := *m
+	r.Revision = rev
+	return a.signed(&r)
 }
 
 // sealed stands in for a reason a desk seals with the bill's note key: the ledger stores
@@ -67,10 +79,13 @@ func sealed(reason string) []byte {
 	return append(make([]byte, 12), append([]byte(reason), make([]byte, 16)...)...)
 }
 
-// approval countersigns the bill submitted as m.
+// approval countersigns revision rev of the bill submitted as m.
 func (a *actor) approval(m *wire.SubmitBill, rev uint32) *wire.Approve {
-	d := bill.IdentityDigest(m.Kind, m.Org, m.Serial, m.Created, m.Commitment)
-	return &wire.Approve{ID: bill.ID(m.Org, m.Serial), Revision: rev, Digest: d, Countersig: a.Sign(d[:])}
+	r := *m
+	r.Revision = rev
+	d := r.Digest(chainID)
+	c := bill.CountersignDigest(d)
+	return &wire.Approve{ID: m.ID(), Revision: rev, Digest: d, Countersig: a.Sign(c[:])}
 }
 
 // network is the fixture: one bureau with two clerks and three hospitals with a cashier

@@ -62,11 +62,12 @@ func TestRandomInterleavings(t *testing.T) {
 					case k < 4: // submit a new bill, or resubmit a rejected one
 						s := "S" + strconv.Itoa(serial)
 						serial++
+						rev := uint32(1)
 						if id, ok := pick(wire.StatusRejected); ok && k == 0 {
-							s = subs[id].Serial
+							s, rev = subs[id].Serial, revs[id]+1
 							org, cashier = subs[id].Org, n.cashiers[slices.Index(n.hospitals, subs[id].Org)]
 						}
-						m := cashier.submission(org, s, bill.Money(rng.IntN(100000)), 64+rng.IntN(512))
+						m := cashier.revision(cashier.submission(org, s, bill.Money(rng.IntN(100000)), 64+rng.IntN(512)), rev)
 						o = op{id: bill.ID(org, s), next: wire.StatusSubmitted, sub: m, submit: true}
 						tx = cashier.tx(t, m)
 					case k < 6:

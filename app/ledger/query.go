@@ -128,11 +128,11 @@ func list(tree *iavl.ImmutableTree, key func(ordinal uint64) []byte, r wire.List
 			return true
 		}
 		if r.Status == 0 || b.Status == r.Status {
-			page.Bills = append(page.Bills, b)
+			page.IDs = append(page.IDs, b.ID)
 		}
 		budget--
 		page.Next = beUint64(k[len(k)-8:])
-		if len(page.Bills) == r.Limit || budget == 0 {
+		if len(page.IDs) == r.Limit || budget == 0 {
 			return true
 		}
 		page.Next = 0 // reached the end unless stopped above

@@ -110,9 +110,21 @@ func TestRefusals(t *testing.T) {
 		{"countersigned wrong digest", func() []byte {
 			m := n.clerk.approval(pending, 1)
 			m.Digest[0] ^= 1
-			m.Countersig = n.clerk.Sign(m.Digest[:])
+			c := bill.CountersignDigest(m.Digest)
+			m.Countersig = n.clerk.Sign(c[:])
 			return n.clerk.tx(t, m)
 		}, wire.CodeOK, wire.CodeDigestMismatch, false, "identity digest"},
+		{"cashier's signature passed off as a countersignature", func() []byte {
+			m := n.clerk.approval(pending, 1)
+			m.Countersig = n.clerk.Sign(m.Digest[:])
+			return n.clerk.tx(t, m)
+		}, wire.CodeBadSignature, wire.CodeBadSignature, true, "does not verify"},
+		{"submission signed for another chain", func() []byte {
+			m := *h1.submission(org1, "other-chain", 100, 64)
+			d := m.Digest("ebill-elsewhere")
+			m.Signature = h1.Sign(d[:])
+			return h1.tx(t, &m)
+		}, wire.CodeBadSignature, wire.CodeBadSignature, true, "does not verify"},
 		{"not found", func() []byte { return h1.tx(t, &wire.Issue{ID: bill.ID(org1, "nothing")}) },
 			wire.CodeOK, wire.CodeNotFound, false, "does not exist"},
 		{"org exists", func() []byte {

@@ -46,7 +46,7 @@ func BenchmarkCommitBills(b *testing.B) {
 	for i := range b.N {
 		d := i % desks
 		s := cashiers[d]
-		tx, err := s.Tx(localnet.Submit(s.ID, node.DemoHospital, node.DemoBillCode, benchSerial(d, i), 2048))
+		tx, err := s.Tx(s.Submit(node.DemoHospital, node.DemoBillCode, benchSerial(d, i), 2048))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -76,7 +76,7 @@ func TestIssueAndProve(t *testing.T) {
 	cashier := localnet.NewSigner(n.ChainID(), ids.Cashier, 0)
 	clerk := localnet.NewSigner(n.ChainID(), ids.Clerk, 0)
 
-	sub := localnet.Submit(ids.Cashier, node.DemoHospital, node.DemoBillCode, "MZ20260001", 2048)
+	sub := cashier.Submit(node.DemoHospital, node.DemoBillCode, "MZ20260001", 2048)
 	id := bill.ID(sub.Org, sub.Serial)
 	var issued int64
 	for _, step := range []struct {
@@ -85,7 +85,7 @@ func TestIssueAndProve(t *testing.T) {
 		msg  wire.Msg
 	}{
 		{"submit", cashier, sub},
-		{"approve", clerk, localnet.Approve(ids.Clerk, sub, 1)},
+		{"approve", clerk, clerk.Approve(sub)},
 		{"issue", cashier, &wire.Issue{ID: id}},
 	} {
 		tx, err := step.s.Tx(step.msg)
@@ -192,7 +192,7 @@ func TestRestartInProcess(t *testing.T) {
 			}
 		}
 		serial := "MZ-restart-" + string(rune('A'+round))
-		tx, err := cashier.Tx(localnet.Submit(ids.Cashier, node.DemoHospital, node.DemoBillCode, serial, 512))
+		tx, err := cashier.Tx(cashier.Submit(node.DemoHospital, node.DemoBillCode, serial, 512))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -258,7 +258,7 @@ func TestCommittedTxs(t *testing.T) {
 	defer cancel()
 	n, c, ids := startDemo(t, ctx)
 	cashier := localnet.NewSigner(n.ChainID(), ids.Cashier, 0)
-	tx, err := cashier.Tx(localnet.Submit(ids.Cashier, node.DemoHospital, node.DemoBillCode, "MZ-committed", 512))
+	tx, err := cashier.Tx(cashier.Submit(node.DemoHospital, node.DemoBillCode, "MZ-committed", 512))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,10 +33,10 @@ type Bundle struct {
 	Version int    `json:"version"`
 	ChainID string `json:"chain_id"`
 	BillID  string `json:"bill_id"`
-	// Bill is the canonical bytes (bill.Marshal) and Salt the salt of the payload
-	// commitment: bill.Commitment(Salt, Bill) is the record's commitment.
-	Bill []byte `json:"bill"`
-	Salt []byte `json:"salt"`
+	// Bill discloses the fields the printed bill shows (bill.Printed) and only the
+	// hashes of the rest: it makes the record's commitment, and tells nothing the paper
+	// does not (the payer's ID stands masked, as printed).
+	Bill *bill.Disclosure `json:"bill"`
 	// Record is the value stored under wire.BillKey(BillID) in the state after block
 	// Height, and Proof its ics23 existence proof (protobuf CommitmentProof) against the
 	// app hash in the header at Height+1.
@@ -80,7 +80,7 @@ func ParseBundle(data []byte) (*Bundle, error) {
 		return nil, errors.New("proof bundle: chain id or bill id missing")
 	case b.Height < 1:
 		return nil, fmt.Errorf("proof bundle: height %d", b.Height)
-	case len(b.Bill) == 0 || len(b.Salt) == 0 || len(b.Record) == 0 || len(b.Proof) == 0 ||
+	case b.Bill == nil || len(b.Bill.Leaves) == 0 || len(b.Record) == 0 || len(b.Proof) == 0 ||
 		len(b.SignedHeader) == 0 || len(b.Validators) == 0:
 		return nil, errors.New("proof bundle: a part is missing")
 	}
@@ -172,17 +172,13 @@ func VerifyBundle(b *Bundle, t Trust) (*View, error) {
 	if rec.ID != b.BillID {
 		return refuse("the record is of bill %q", rec.ID)
 	}
-	if bill.Commitment(b.Salt, b.Bill) != rec.Commitment {
-		return refuse("the bill does not match the record's commitment")
+	if err := b.Bill.Verify(rec.Commitment); err != nil {
+		return refuse("the bill does not match the record's commitment: %v", err)
 	}
-	digest := bill.IdentityDigest(rec.Kind, rec.Org, rec.Serial, rec.Created, rec.Commitment)
-	switch {
-	case digest != rec.Digest || !wallet.Verify(rec.Cashier, digest[:], rec.CashierSig):
-		return refuse("the cashier's signature does not verify")
-	case (len(rec.ReviewSig) > 0 || countersigned(&rec)) && !wallet.Verify(rec.Reviewer, digest[:], rec.ReviewSig):
-		return refuse("the bureau's countersignature does not verify")
+	if err := signaturesOf(chainID, &rec); err != nil {
+		return refuse("%v", err)
 	}
-	bl, err := bill.Unmarshal(b.Bill)
+	bl, err := b.Bill.Bill()
 	if err != nil {
 		return refuse("bill: %v", err)
 	}
@@ -193,8 +189,27 @@ func VerifyBundle(b *Bundle, t Trust) (*View, error) {
 		ID: rec.ID, Bill: issued(bl, &rec), Record: rec,
 		Verified: lightclient.Verified{Value: b.Record, Height: b.Height, AppHash: sh.AppHash, HeaderTime: sh.Time,
 			SignedPercent: signedPercent(vals, sh.Commit), Proof: b.Proof, Header: sh, Validators: vals},
-		salt: b.Salt, plain: b.Bill,
 	}, nil
+}
+
+// identity is what the cashier of rec signed, on chain chainID.
+func identity(chainID string, rec *wire.BillRecord) [32]byte {
+	return bill.IdentityDigest(bill.Identity{ChainID: chainID, Kind: rec.Kind, Org: rec.Org, Serial: rec.Serial,
+		Created: rec.Created, Revision: rec.Revision, Commitment: rec.Commitment})
+}
+
+// signaturesOf checks the cashier's signature over rec's identity on chainID and, where rec
+// must carry one, the bureau's countersignature over it.
+func signaturesOf(chainID string, rec *wire.BillRecord) error {
+	digest := identity(chainID, rec)
+	counter := bill.CountersignDigest(digest)
+	switch {
+	case digest != rec.Digest || !wallet.Verify(rec.Cashier, digest[:], rec.CashierSig):
+		return errors.New("the cashier's signature does not verify")
+	case (len(rec.ReviewSig) > 0 || countersigned(rec)) && !wallet.Verify(rec.Reviewer, counter[:], rec.ReviewSig):
+		return errors.New("the bureau's countersignature does not verify")
+	}
+	return nil
 }
 
 // sameBill compares every field the ledger's record repeats with the bill it commits to.
@@ -255,8 +270,12 @@ func (d *Desk) Bundle(ctx context.Context, id string) (*Bundle, error) {
 // against the validator set the light node verified.
 func (d *Desk) bundle(v *View) (*Bundle, error) {
 	ver := v.Verified
-	if ver.Header == nil || ver.Validators == nil || len(ver.Proof) == 0 || v.plain == nil {
+	if ver.Header == nil || ver.Validators == nil || len(ver.Proof) == 0 || v.Bill == nil {
 		return nil, fmt.Errorf("bundle %q: the view carries no proof or no opened bill", v.ID)
+	}
+	disclosed, err := v.Bill.Bill.Disclose(v.seed, bill.Printed...)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %q: %w", v.ID, err)
 	}
 	sh, err := ver.Header.ToProto().Marshal()
 	if err != nil {
@@ -271,7 +290,7 @@ func (d *Desk) bundle(v *View) (*Bundle, error) {
 		return nil, fmt.Errorf("bundle %q: validators: %w", v.ID, err)
 	}
 	chainID := d.net.ChainID()
-	b := &Bundle{Version: BundleVersion, ChainID: chainID, BillID: v.ID, Bill: v.plain, Salt: v.salt,
+	b := &Bundle{Version: BundleVersion, ChainID: chainID, BillID: v.ID, Bill: disclosed,
 		Record: ver.Value, Height: ver.Height, Proof: ver.Proof, SignedHeader: sh, Validators: vals}
 	if _, err := VerifyBundle(b, Trust{ChainID: chainID, Validators: ver.Validators}); err != nil {
 		return nil, err

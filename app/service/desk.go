@@ -227,8 +227,8 @@ type View struct {
 	Reason string
 	Notes  []string
 
-	salt, plain []byte             // the opened payload, for the proof bundle
-	at          *lightclient.Snapshot // the state Record was proven in; the payload is read there
+	seed [seedSize]byte        // of the opened payload's commitment, for the proof bundle
+	at   *lightclient.Snapshot // the state Record was proven in; the payload is read there
 }
 
 // Fetch reads the bill with this id, decrypting it when the identity may.
@@ -310,15 +310,16 @@ func (d *Desk) open(ctx context.Context, v *View) error {
 	if err != nil {
 		return err
 	}
-	salt, plain := data[:saltSize], data[saltSize:]
-	if bill.Commitment(salt, plain) != rec.Commitment {
-		return fmt.Errorf("%w: payload does not match the commitment on the ledger", ErrVerification)
-	}
+	seed, plain := [seedSize]byte(data[:seedSize]), data[seedSize:]
 	b, err := bill.Unmarshal(plain)
 	if err != nil {
-		return fmt.Errorf("%w: the committed payload is not a bill: %w", ErrInvalid, err)
+		return fmt.Errorf("%w: the payload is not a bill: %w", ErrVerification, err)
 	}
-	v.Bill, v.salt, v.plain = issued(b, rec), salt, plain
+	if b.Commit(seed) != rec.Commitment {
+		return fmt.Errorf("%w: payload does not match the commitment on the ledger", ErrVerification)
+	}
+	d.remember(rec.Commitment, data)
+	v.Bill, v.seed = issued(b, rec), seed
 	return d.openNotes(ctx, v)
 }
 
@@ -365,8 +366,9 @@ func issued(b *bill.Bill, rec *wire.BillRecord) *bill.Issued {
 	return &bill.Issued{Bill: *b, Number: rec.Number, CheckCode: rec.CheckCode, IssuedAt: rec.IssuedAt}
 }
 
-// payload returns salt ‖ canonical bytes of the bill's current revision: from the cache
-// when this desk opened or sealed it before, else read with a proof and decrypted.
+// payload returns seed ‖ canonical bytes of the bill's current revision: from the cache
+// when this desk opened or sealed it before, else read with a proof and decrypted. The
+// caller checks them against the commitment.
 func (d *Desk) payload(ctx context.Context, st *lightclient.Snapshot, rec *wire.BillRecord) ([]byte, error) {
 	d.mu.Lock()
 	data, ok := d.opened[rec.Commitment]
@@ -386,11 +388,8 @@ func (d *Desk) payload(ctx context.Context, st *lightclient.Snapshot, rec *wire.
 	if err != nil {
 		return nil, fmt.Errorf("%w: payload does not open: %w", ErrVerification, err)
 	}
-	if len(data) < saltSize {
-		return nil, fmt.Errorf("%w: payload of %d bytes has no salt", ErrVerification, len(data))
-	}
-	if bill.Commitment(data[:saltSize], data[saltSize:]) == rec.Commitment {
-		d.remember(rec.Commitment, data)
+	if len(data) < seedSize {
+		return nil, fmt.Errorf("%w: payload of %d bytes has no seed", ErrVerification, len(data))
 	}
 	return data, nil
 }
@@ -411,9 +410,9 @@ func (d *Desk) remember(commitment [32]byte, data []byte) {
 	d.opened[commitment] = data
 }
 
-// saltSize is the length of the random salt that starts every payload: the envelope holds
-// salt ‖ bill.Marshal(), and the commitment is bill.Commitment(salt, canonical bytes).
-const saltSize = 32
+// seedSize is the length of the random seed that starts every payload: the envelope holds
+// seed ‖ bill.Marshal(), and the commitment is Bill.Commit(seed), whose salts come from it.
+const seedSize = 32
 
 // txHash is CometBFT's hash of a transaction.
 func txHash(tx []byte) [32]byte { return sha256.Sum256(tx) }

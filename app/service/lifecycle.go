@@ -51,7 +51,7 @@ func (d *Desk) Issue(ctx context.Context, id string, p Progress) (*View, error) 
 }
 
 // Reverse cancels an issued bill with a red bill (红冲): negated amounts, linked to the
-// original, business serial the original's + "-R". It returns the red bill, issued.
+// original, business serial bill.RedSerial of the original's. It returns the red bill, issued.
 // Reversing a reversed bill returns its red bill.
 func (d *Desk) Reverse(ctx context.Context, id, reason string, p Progress) (*View, error) {
 	what := "reverse " + id
@@ -73,8 +73,8 @@ func (d *Desk) Reverse(ctx context.Context, id, reason string, p Progress) (*Vie
 	if err != nil {
 		return nil, err
 	}
-	red := v.Bill.Reversal(v.Bill.Serial+"-R", reason, time.Now())
-	sub, err := d.prepare(red, rcpt, p)
+	red := v.Bill.Reversal(bill.RedSerial(v.Bill.Serial), reason, time.Now())
+	sub, err := d.prepare(red, 1, rcpt, p)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

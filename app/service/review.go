@@ -62,15 +62,15 @@ func (d *Desk) list(ctx context.Context, path string, req wire.ListRequest) (Pag
 	if err != nil {
 		return Page{}, err
 	}
-	views := make([]*View, len(hint.Bills))
-	errs := make([]error, len(hint.Bills))
+	views := make([]*View, len(hint.IDs))
+	errs := make([]error, len(hint.IDs))
 	sem := make(chan struct{}, listReaders)
 	var wg sync.WaitGroup
-	for i, b := range hint.Bills {
+	for i, id := range hint.IDs {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			views[i], errs[i] = d.record(ctx, b.ID)
+			views[i], errs[i] = d.record(ctx, id)
 		})
 	}
 	wg.Wait()
@@ -174,7 +174,7 @@ func (d *Desk) review(v *View, o wire.Org) *Review {
 		r.Checks = append(r.Checks, c)
 	}
 
-	digest := bill.IdentityDigest(rec.Kind, rec.Org, rec.Serial, rec.Created, rec.Commitment)
+	digest := identity(d.net.ChainID(), rec)
 	add("signature", digest == rec.Digest && wallet.Verify(rec.Cashier, digest[:], rec.CashierSig),
 		"收款人签名无效", "the cashier's signature over the identity digest does not verify")
 
@@ -276,7 +276,8 @@ func (d *Desk) approve(ctx context.Context, r *Review, p Progress) (*View, error
 	}
 	rec := r.Record
 	me := d.id.PublicKey()
-	msg := &wire.Approve{ID: rec.ID, Revision: rec.Revision, Digest: rec.Digest, Countersig: d.id.Sign(rec.Digest[:])}
+	counter := bill.CountersignDigest(rec.Digest)
+	msg := &wire.Approve{ID: rec.ID, Revision: rec.Revision, Digest: rec.Digest, Countersig: d.id.Sign(counter[:])}
 	v, _, err := d.transition(ctx, rec.ID, msg, "approve "+rec.ID, p, func(b wire.BillRecord) bool {
 		return b.Revision == rec.Revision && b.Status >= wire.StatusApproved && b.Status != wire.StatusRejected &&
 			b.Status != wire.StatusWithdrawn && bytes.Equal(b.Reviewer, me)
@@ -507,9 +508,7 @@ func (d *Desk) queued(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return ids, err
 		}
-		for _, b := range hint.Bills {
-			ids = append(ids, b.ID)
-		}
+		ids = append(ids, hint.IDs...)
 		if req.Cursor = hint.Next; req.Cursor == 0 {
 			return ids, nil
 		}

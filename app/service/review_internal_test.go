@@ -36,7 +36,7 @@ func TestReviewBindsRecordAndPayee(t *testing.T) {
 	} {
 		b, rec := good()
 		tc.change(b, &rec)
-		d := &Desk{seen: map[[32]byte]string{}}
+		d := &Desk{seen: map[[32]byte]string{}, net: &Network{}}
 		r := d.review(&View{ID: rec.ID, Bill: &bill.Issued{Bill: *b}, Record: rec}, org)
 		failed := false
 		for _, c := range r.Checks {
@@ -52,7 +52,7 @@ func TestReviewBindsRecordAndPayee(t *testing.T) {
 		}
 	}
 	b, rec := good()
-	d := &Desk{seen: map[[32]byte]string{}}
+	d := &Desk{seen: map[[32]byte]string{}, net: &Network{}}
 	for _, c := range d.review(&View{ID: rec.ID, Bill: &bill.Issued{Bill: *b}, Record: rec}, org).Checks {
 		if !c.OK && c.Rule != "signature" {
 			t.Errorf("a consistent bill fails %s: %s", c.Rule, c.EN)

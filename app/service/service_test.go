@@ -189,6 +189,10 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The attachment proves the printed bill and no more: the payer's ID as printed.
+		if id := issued.Bill.Payer.ID; id != "" && bytes.Contains(data, []byte(id)) {
+			t.Errorf("the PDF's attachment carries the payer's whole ID %q", id)
+		}
 		trusted, err := w.net.File().TrustedValidators()
 		if err != nil {
 			t.Fatal(err)
@@ -211,9 +215,10 @@ func TestEndToEnd(t *testing.T) {
 			tamper func(b *service.Bundle)
 			trust  service.Trust
 		}{
-			{"bill", func(b *service.Bundle) { b.Bill = bytes.Replace(b.Bill, []byte(`"total":"`), []byte(`"total":"1`), 1) }, trust},
+			{"bill", func(b *service.Bundle) { leaf(b, "total").Value = `"1.00"` }, trust},
 			{"record", func(b *service.Bundle) { b.Record[len(b.Record)-1] ^= 1 }, trust},
-			{"salt", func(b *service.Bundle) { b.Salt[0] ^= 1 }, trust},
+			{"salt", func(b *service.Bundle) { leaf(b, "payer.name").Salt[0] ^= 1 }, trust},
+			{"hidden field", func(b *service.Bundle) { leaf(b, "payer.id").Hash[0] ^= 1 }, trust},
 			{"height", func(b *service.Bundle) { b.Height-- }, trust},
 			{"proof", func(b *service.Bundle) { b.Proof[len(b.Proof)/2] ^= 1 }, trust},
 			{"header", func(b *service.Bundle) { b.SignedHeader[len(b.SignedHeader)/3] ^= 1 }, trust},
@@ -246,7 +251,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("original: %s, reversed by %q", orig.Record.Status, orig.Record.ReversedBy)
 		case red.Record.Status != wire.StatusIssued || red.Record.RedOf != a.ID || red.Bill.Red == nil:
 			t.Errorf("red bill: %s, red of %q", red.Record.Status, red.Record.RedOf)
-		case red.Bill.Total != -orig.Bill.Total || red.Bill.Serial != orig.Bill.Serial+"-R" || red.Bill.Number == "":
+		case red.Bill.Total != -orig.Bill.Total || red.Bill.Serial != bill.RedSerial(orig.Bill.Serial) || red.Bill.Number == "":
 			t.Errorf("red bill: total %s serial %q number %q", red.Bill.Total, red.Bill.Serial, red.Bill.Number)
 		}
 		if _, err := cashierA.Render(ctx, new(bytes.Buffer), red.ID); err != nil {
@@ -412,4 +417,14 @@ func failed(r *service.Review) string {
 		}
 	}
 	return strings.Join(names, ",")
+}
+
+// leaf is the leaf of b's disclosure at path.
+func leaf(b *service.Bundle, path string) *bill.Leaf {
+	for i := range b.Bill.Leaves {
+		if b.Bill.Leaves[i].Path == path {
+			return &b.Bill.Leaves[i]
+		}
+	}
+	panic("no leaf " + path)
 }

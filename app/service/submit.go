@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -96,12 +97,26 @@ func (d *Desk) submit(ctx context.Context, b *bill.Bill, rcpt [][]byte, p Progre
 	if b.Red != nil {
 		return nil, fmt.Errorf("submit %q: %w: a red bill is made by Reverse", b.Serial, ErrInvalid)
 	}
-	msg, err := d.prepare(b, rcpt, p)
+	id := bill.ID(b.OrgCode, b.Serial)
+	what := fmt.Sprintf("submit %s (serial %q)", id, b.Serial)
+	msg, err := d.prepare(b, 1, rcpt, p)
 	if err != nil {
 		return nil, err
 	}
-	id := bill.ID(b.OrgCode, b.Serial)
-	s, err := d.send(ctx, msg, fmt.Sprintf("submit %s (serial %q)", id, b.Serial), p)
+	s, err := d.send(ctx, msg, what, p)
+	var r *wire.Refusal
+	if errors.As(err, &r) && r.Code == wire.CodeStaleRevision {
+		// The serial is a rejected or withdrawn bill's: the cashier signs its next
+		// revision. Most submissions are new bills, so the record is read only here.
+		v, rerr := d.record(ctx, id)
+		if rerr != nil {
+			return nil, rerr
+		}
+		if msg, err = d.prepare(b, v.Record.Revision+1, rcpt, p); err != nil {
+			return nil, err
+		}
+		s, err = d.send(ctx, msg, what, p)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -113,10 +128,10 @@ func (d *Desk) submit(ctx context.Context, b *bill.Bill, rcpt [][]byte, p Progre
 	return v, nil
 }
 
-// prepare checks b and makes its submission: a fresh salt, the commitment to the canonical
-// bytes, the cashier's signature over the identity digest, and the payload sealed to rcpt
-// and bound to this chain and bill.
-func (d *Desk) prepare(b *bill.Bill, rcpt [][]byte, p Progress) (*wire.SubmitBill, error) {
+// prepare checks b and makes its submission as revision rev: a fresh seed, the commitment
+// to the bill's fields under it, the cashier's signature over the identity digest, and the
+// payload (seed ‖ canonical bytes) sealed to rcpt and bound to this chain and bill.
+func (d *Desk) prepare(b *bill.Bill, rev uint32, rcpt [][]byte, p Progress) (*wire.SubmitBill, error) {
 	if b.OrgCode != d.acct.Org {
 		return nil, fmt.Errorf("submit %q: %w: the bill is of org %q, the cashier of %q", b.Serial, ErrNotReader, b.OrgCode, d.acct.Org)
 	}
@@ -136,23 +151,24 @@ func (d *Desk) prepare(b *bill.Bill, rcpt [][]byte, p Progress) (*wire.SubmitBil
 	}
 	id := bill.ID(b.OrgCode, b.Serial)
 	step(p, StageSigning, "%s (serial %q)", id, b.Serial)
-	payload := make([]byte, saltSize, saltSize+len(plain))
-	rand.Read(payload)
-	commitment := bill.Commitment(payload, plain)
-	payload = append(payload, plain...)
+	var seed [seedSize]byte
+	rand.Read(seed[:])
+	commitment := b.Commit(seed)
+	payload := append(seed[:], plain...)
 	d.remember(commitment, payload)
 	// The ledger keeps the creation time to the minute; the payload keeps it whole.
-	created := b.CreatedAt.Truncate(time.Minute)
-	digest := bill.IdentityDigest(b.Kind, b.OrgCode, b.Serial, created, commitment)
-	sig := d.id.Sign(digest[:])
+	msg := &wire.SubmitBill{
+		Kind: b.Kind, Org: b.OrgCode, Serial: b.Serial, Code: b.Code, Total: b.Total,
+		Created: b.CreatedAt.Truncate(time.Minute), Revision: rev, Commitment: commitment,
+	}
+	digest := msg.Digest(d.net.ChainID())
+	msg.Signature = d.id.Sign(digest[:])
 
 	step(p, StageEncrypting, "%s (serial %q)", id, b.Serial)
 	env, err := wallet.Seal(payload, wallet.AAD(d.net.ChainID(), id), rcpt...)
 	if err != nil {
 		return nil, fmt.Errorf("submit %q: seal: %w", b.Serial, err)
 	}
-	return &wire.SubmitBill{
-		Kind: b.Kind, Org: b.OrgCode, Serial: b.Serial, Code: b.Code, Total: b.Total,
-		Created: created, Commitment: commitment, Payload: env.Marshal(), Signature: sig,
-	}, nil
+	msg.Payload = env.Marshal()
+	return msg, nil
 }

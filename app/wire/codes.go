@@ -33,6 +33,9 @@ const (
 	CodeNoGrant          Code = 19 // signer holds no grant of the org key it hands on
 	CodeMempoolQuota     Code = 20 // the signer has too many transactions pending in this node's mempool
 	CodeBadEpoch         Code = 21 // a grant or rotation names the wrong org key epoch
+	CodeTooManyRevisions Code = 22 // a bill has been resubmitted MaxRevisions-1 times already
+	CodeTimelineFull     Code = 23 // a revision's timeline holds MaxRevisionEvents events already
+	CodeUndecodable      Code = 24 // a stored record the transaction needs does not decode
 )
 
 // codeInfo is the table of every code: a stable name for logs and clients, and the reason in
@@ -65,6 +68,9 @@ var codeInfo = [...]struct {
 	CodeNoGrant:          {"no_grant", "the signer holds no grant of this org key", true},
 	CodeMempoolQuota:     {"mempool_quota", "the signer has too many transactions waiting in this node's mempool", false},
 	CodeBadEpoch:         {"bad_epoch", "the org key epoch is not the one this grant or rotation may name", true},
+	CodeTooManyRevisions: {"too_many_revisions", "the bill has had as many revisions as one bill may; submit it under a new serial", false},
+	CodeTimelineFull:     {"timeline_full", "the bill's timeline holds as many events as one revision may", false},
+	CodeUndecodable:      {"undecodable", "a stored record the transaction needs does not decode", false},
 }
 
 // String returns the stable name of the code, e.g. "bad_signature".

@@ -17,6 +17,7 @@ const (
 	prefixEpoch   = "k/" // org, epoch → OrgEpoch
 	prefixBill    = "b/"
 	prefixPayload = "p/"
+	prefixHistory = "h/" // bill id, revision → History: the timeline of an earlier revision
 	prefixNumber  = "n/"
 	prefixOrgBill = "l/" // org, ordinal → bill id: an org's bills, oldest first
 	prefixQueue   = "q/" // bureau, ordinal → bill id: bills awaiting review
@@ -51,6 +52,12 @@ func BillKey(id string) []byte { return cat(prefixBill, []byte(id)) }
 // bytes instead of the whole envelope.
 func PayloadKey(id string, rev uint32) []byte {
 	return cat(prefixPayload, []byte(id), []byte("/"), be32(rev))
+}
+
+// HistoryKey is the key of the History of revision rev of a bill, written when revision
+// rev+1 was submitted.
+func HistoryKey(id string, rev uint32) []byte {
+	return cat(prefixHistory, []byte(id), []byte("/"), be32(rev))
 }
 
 // NumberKey is the key of the index entry of an issued bill by (bill code, number); its

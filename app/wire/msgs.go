@@ -42,7 +42,7 @@ type Msg interface {
 	Validate() error
 	// innerSignature returns the digest and signature the message carries besides the
 	// transaction signature (made with the same key), or nil, nil.
-	innerSignature() (digest, sig []byte)
+	innerSignature(chainID string) (digest, sig []byte)
 }
 
 // RegisterOrg registers a hospital or a bureau (admin only). A hospital names the bureau
@@ -112,10 +112,11 @@ type AllocateSegment struct {
 }
 
 // SubmitBill uploads a bill for review (a cashier of the org). Signature is the cashier's
-// Ed25519 signature over bill.IdentityDigest(Kind, Org, Serial, Created, Commitment),
-// made with the transaction's signing key. Resubmitting a rejected or withdrawn bill (the
-// same serial) makes a new revision; any other repeat is refused as CodeDuplicate with the
-// existing bill in Data.
+// Ed25519 signature over Digest (bill.IdentityDigest of the chain, the fields and Revision),
+// made with the transaction's signing key. Revision is the revision the submission makes:
+// 1 for a new bill; resubmitting a rejected or withdrawn bill (the same serial) makes the
+// next one, at most MaxRevisions. Any other repeat is refused as CodeDuplicate with the
+// existing bill in Data; a revision other than the next as CodeStaleRevision.
 type SubmitBill struct {
 	Kind       bill.Kind
 	Org        string
@@ -123,6 +124,7 @@ type SubmitBill struct {
 	Code       string
 	Total      bill.Money
 	Created    time.Time
+	Revision   uint32
 	Commitment [32]byte
 	Payload    []byte // the sealed envelope; the ledger never opens it
 	Signature  []byte
@@ -140,9 +142,9 @@ type Withdraw struct {
 	Reason []byte
 }
 
-// Approve countersigns a submitted bill (a finance clerk of the org's bureau): Countersig
-// is the clerk's signature over Digest, which must be the bill's identity digest, and
-// Revision the revision reviewed.
+// Approve countersigns a submitted bill (a finance clerk of the org's bureau): Digest must
+// be the bill's identity digest, Countersig the clerk's signature over
+// bill.CountersignDigest(Digest), and Revision the revision reviewed.
 type Approve struct {
 	ID         string
 	Revision   uint32
@@ -189,22 +191,25 @@ func (*Issue) Type() MsgType           { return MsgIssue }
 func (*Reverse) Type() MsgType         { return MsgReverse }
 func (*BindCode) Type() MsgType        { return MsgBindCode }
 
-func (*RegisterOrg) innerSignature() (_, _ []byte)     { return nil, nil }
-func (*RegisterAccount) innerSignature() (_, _ []byte) { return nil, nil }
-func (*GrantOrgKey) innerSignature() (_, _ []byte)     { return nil, nil }
-func (*RotateOrgKey) innerSignature() (_, _ []byte)    { return nil, nil }
-func (*AllocateSegment) innerSignature() (_, _ []byte) { return nil, nil }
-func (*Withdraw) innerSignature() (_, _ []byte)        { return nil, nil }
-func (*Reject) innerSignature() (_, _ []byte)          { return nil, nil }
-func (*Issue) innerSignature() (_, _ []byte)           { return nil, nil }
-func (*BindCode) innerSignature() (_, _ []byte)        { return nil, nil }
+func (*RegisterOrg) innerSignature(string) (_, _ []byte)     { return nil, nil }
+func (*RegisterAccount) innerSignature(string) (_, _ []byte) { return nil, nil }
+func (*GrantOrgKey) innerSignature(string) (_, _ []byte)     { return nil, nil }
+func (*RotateOrgKey) innerSignature(string) (_, _ []byte)    { return nil, nil }
+func (*AllocateSegment) innerSignature(string) (_, _ []byte) { return nil, nil }
+func (*Withdraw) innerSignature(string) (_, _ []byte)        { return nil, nil }
+func (*Reject) innerSignature(string) (_, _ []byte)          { return nil, nil }
+func (*Issue) innerSignature(string) (_, _ []byte)           { return nil, nil }
+func (*BindCode) innerSignature(string) (_, _ []byte)        { return nil, nil }
 
-func (m *SubmitBill) innerSignature() (_, _ []byte) {
-	d := m.Digest()
+func (m *SubmitBill) innerSignature(chainID string) (_, _ []byte) {
+	d := m.Digest(chainID)
 	return d[:], m.Signature
 }
-func (m *Approve) innerSignature() (_, _ []byte) { return m.Digest[:], m.Countersig }
-func (m *Reverse) innerSignature() (_, _ []byte) { return m.Red.innerSignature() }
+func (m *Approve) innerSignature(string) (_, _ []byte) {
+	d := bill.CountersignDigest(m.Digest)
+	return d[:], m.Countersig
+}
+func (m *Reverse) innerSignature(chainID string) (_, _ []byte) { return m.Red.innerSignature(chainID) }
 
 func (m *RegisterOrg) encode(e *encoder) {
 	e.string(m.ID)
@@ -260,6 +265,7 @@ func (m *SubmitBill) encode(e *encoder) {
 	e.string(m.Code)
 	e.int(int64(m.Total))
 	e.int(nanos(m.Created))
+	e.uint(uint64(m.Revision))
 	e.fixed(m.Commitment[:])
 	e.bytes(m.Payload)
 	e.bytes(m.Signature)
@@ -295,7 +301,7 @@ func decodeSubmit(d *decoder) SubmitBill {
 	return SubmitBill{
 		Kind: bill.Kind(d.string(maxID)), Org: d.string(maxID), Serial: d.string(maxSerial),
 		Code: d.string(maxID), Total: bill.Money(d.int()), Created: fromNanos(d.int()),
-		Commitment: d.array32(), Payload: d.bytes(MaxPayload), Signature: d.bytes(ed25519.SignatureSize),
+		Revision: uint32(d.uint()), Commitment: d.array32(), Payload: d.bytes(MaxPayload), Signature: d.bytes(ed25519.SignatureSize),
 	}
 }
 
@@ -531,6 +537,9 @@ func (m *SubmitBill) Validate() error {
 	}
 	if len(m.Payload) == 0 {
 		return fmt.Errorf("payload: %w", errEmpty)
+	}
+	if m.Revision == 0 {
+		return fmt.Errorf("revision 0: revisions start at 1")
 	}
 	return firstErr(checkOrgID("org", m.Org), checkText("serial", m.Serial, maxSerial, true),
 		checkCode(m.Code), checkSig("signature", m.Signature))

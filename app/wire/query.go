@@ -21,6 +21,9 @@ const (
 
 	// MaxListLimit caps ListRequest.Limit.
 	MaxListLimit = 100
+	// MaxListPageBytes bounds the encoded ListPage: its entries are bill ids, whatever the
+	// bills hold, so no member can make a list too large to read.
+	MaxListPageBytes = 16 + MaxListLimit*(1+maxID) + 10
 )
 
 // ListRequest asks for one page of a list. Cursor is ListPage.Next of the previous page,
@@ -32,10 +35,11 @@ type ListRequest struct {
 	Limit  int // 0 or above MaxListLimit: MaxListLimit
 }
 
-// ListPage is one page of a list. Next is the cursor of the following page, 0 at the end.
+// ListPage is one page of a list: the ids of its bills, to be read with a proof, and Next,
+// the cursor of the following page, 0 at the end.
 type ListPage struct {
-	Bills []BillRecord
-	Next  uint64
+	IDs  []string
+	Next uint64
 }
 
 // Encode gives the QueryRequest.Data of r.
@@ -62,9 +66,9 @@ func DecodeListRequest(b []byte) (ListRequest, error) {
 func (p *ListPage) Encode() []byte {
 	var e encoder
 	e.byte(recordVersion)
-	e.uint(uint64(len(p.Bills)))
-	for i := range p.Bills {
-		e.bytes(p.Bills[i].Encode())
+	e.uint(uint64(len(p.IDs)))
+	for _, id := range p.IDs {
+		e.string(id)
 	}
 	e.uint(p.Next)
 	return e.b
@@ -76,13 +80,10 @@ func DecodeListPage(b []byte) (ListPage, error) {
 	d.version()
 	var p ListPage
 	if n := d.count(MaxListLimit); n > 0 {
-		p.Bills = make([]BillRecord, n)
+		p.IDs = make([]string, n)
 	}
-	for i := range p.Bills {
-		var err error
-		if p.Bills[i], err = DecodeBillRecord(d.bytes(MaxTxSize)); err != nil && d.err == nil {
-			d.err = err
-		}
+	for i := range p.IDs {
+		p.IDs[i] = d.string(maxID)
 	}
 	p.Next = d.uint()
 	return p, d.end()

@@ -18,15 +18,20 @@ const (
 	// MaxReason is the most bytes of text in a reason, which a desk seals for the bill's
 	// orgs: sealed, it takes MaxReason+28 (nonce and tag, wallet.NoteOverhead). It is the
 	// bill's own limit, so a reason that passes bill validation is never refused here.
-	MaxReason     = bill.MaxReasonBytes
-	maxText       = 512 // public notes of events
-	sealOverhead  = 28
-	maxSealed     = MaxReason + sealOverhead
-	maxSerial     = 64
-	maxKey        = 4096 // HPKE public keys and wrapped org keys
-	maxEvents     = 4096
-	maxGrants     = 256
-	recordVersion = 2 // protocol v2
+	MaxReason    = bill.MaxReasonBytes
+	maxText      = 512 // public notes of events
+	sealOverhead = 28
+	maxSealed    = MaxReason + sealOverhead
+	maxSerial    = 64
+	maxKey       = 4096 // HPKE public keys and wrapped org keys
+	// MaxRevisions bounds how often one bill is resubmitted, and so its stored history.
+	MaxRevisions = 16
+	// MaxRevisionEvents bounds the events of one revision, which the record holds: the
+	// bill's life gives at most four (submitted, approved or rejected, issued or withdrawn,
+	// reversed); the rest is room for later transitions.
+	MaxRevisionEvents = 16
+	maxGrants         = 256
+	recordVersion     = 2 // protocol v2
 )
 
 // Role is what an account may do on the ledger.
@@ -225,7 +230,18 @@ type BillRecord struct {
 	Reviewer   ed25519.PublicKey
 	ReviewSig  []byte // the reviewer's countersignature (监制签名) over Digest
 	QueueSeq   uint64 // ordinal in the bureau's review queue while submitted
-	Events     []Event
+	// Events is the timeline of the current revision. The timelines of earlier revisions
+	// were moved, each once and whole, to a History under HistoryKey when the bill was
+	// resubmitted, so a record stays bounded and no transition rewrites old history.
+	Events []Event
+}
+
+// History is the timeline of one earlier revision of a bill, written once when the next
+// revision was submitted.
+type History struct {
+	ID       string
+	Revision uint32
+	Events   []Event
 }
 
 // Event is one transition of a bill.
@@ -464,8 +480,13 @@ func (b *BillRecord) Encode() []byte {
 	e.bytes(b.Reviewer)
 	e.bytes(b.ReviewSig)
 	e.uint(b.QueueSeq)
-	e.uint(uint64(len(b.Events)))
-	for _, ev := range b.Events {
+	e.events(b.Events)
+	return e.b
+}
+
+func (e *encoder) events(evs []Event) {
+	e.uint(uint64(len(evs)))
+	for _, ev := range evs {
 		e.byte(byte(ev.Type))
 		e.int(ev.Height)
 		e.fixed(ev.TxHash[:])
@@ -474,7 +495,39 @@ func (b *BillRecord) Encode() []byte {
 		e.string(ev.Note)
 		e.bytes(ev.Sealed)
 	}
+}
+
+func (d *decoder) events() []Event {
+	n := d.count(MaxRevisionEvents)
+	if n == 0 {
+		return nil
+	}
+	evs := make([]Event, n)
+	for i := range evs {
+		evs[i] = Event{
+			Type: EventType(d.byte()), Height: d.int(), TxHash: d.array32(),
+			Time: fromNanos(d.int()), Actor: d.pub(), Note: d.string(maxText), Sealed: d.bytes(maxSealed),
+		}
+	}
+	return evs
+}
+
+func (h *History) Encode() []byte {
+	e := encoder{b: make([]byte, 0, 64+160*len(h.Events))}
+	e.byte(recordVersion)
+	e.string(h.ID)
+	e.uint(uint64(h.Revision))
+	e.events(h.Events)
 	return e.b
+}
+
+// DecodeHistory decodes a value stored under HistoryKey.
+func DecodeHistory(v []byte) (History, error) {
+	d := decoder{b: v}
+	d.version()
+	h := History{ID: d.string(maxID), Revision: uint32(d.uint())}
+	h.Events = d.events()
+	return h, d.end()
 }
 
 // DecodeBillRecord decodes a value stored under BillKey.
@@ -491,15 +544,6 @@ func DecodeBillRecord(v []byte) (BillRecord, error) {
 		Reviewer: d.optPub(), ReviewSig: d.bytes(ed25519.SignatureSize),
 		QueueSeq: d.uint(),
 	}
-	n := d.count(maxEvents)
-	if n > 0 {
-		b.Events = make([]Event, n)
-	}
-	for i := range b.Events {
-		b.Events[i] = Event{
-			Type: EventType(d.byte()), Height: d.int(), TxHash: d.array32(),
-			Time: fromNanos(d.int()), Actor: d.pub(), Note: d.string(maxText), Sealed: d.bytes(maxSealed),
-		}
-	}
+	b.Events = d.events()
 	return b, d.end()
 }

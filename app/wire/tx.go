@@ -120,7 +120,7 @@ type SigCheck struct {
 // All are stateless, so a block's worth can be verified in one batch before execution.
 func (tx *Tx) SigChecks() []SigCheck {
 	checks := []SigCheck{{tx.Signer, tx.signed, tx.Signature}}
-	if digest, sig := tx.Msg.innerSignature(); sig != nil {
+	if digest, sig := tx.Msg.innerSignature(tx.ChainID); sig != nil {
 		checks = append(checks, SigCheck{tx.Signer, digest, sig})
 	}
 	return checks
@@ -160,7 +160,8 @@ func DecodeResult(b []byte) (Result, error) {
 	return r, d.end()
 }
 
-// Digest is the identity digest of a submitted bill, as the cashier signs it.
-func (m *SubmitBill) Digest() [32]byte {
-	return bill.IdentityDigest(m.Kind, m.Org, m.Serial, m.Created, m.Commitment)
+// Digest is the identity digest of a submitted bill on chain chainID, as the cashier signs it.
+func (m *SubmitBill) Digest(chainID string) [32]byte {
+	return bill.IdentityDigest(bill.Identity{ChainID: chainID, Kind: m.Kind, Org: m.Org, Serial: m.Serial,
+		Created: m.Created, Revision: m.Revision, Commitment: m.Commitment})
 }

@@ -55,7 +55,7 @@ func TestRecordRoundTrip(t *testing.T) {
 func TestDecodeValidates(t *testing.T) {
 	priv := ed25519.NewKeyFromSeed(make([]byte, 32))
 	s := keySigner{priv}
-	m := &SubmitBill{Kind: "outpatient", Org: "H1", Serial: "S", Code: "32060126", Total: 1,
+	m := &SubmitBill{Kind: "outpatient", Org: "H1", Serial: "S", Code: "32060126", Total: 1, Revision: 1,
 		Created: time.Unix(60, 0), Payload: []byte{1}, Signature: make([]byte, 64)}
 	tx, err := NewTx("c", s, 1, m)
 	if err != nil {

@@ -179,7 +179,7 @@ func TestKillRestart(t *testing.T) {
 			}
 			for i := 0; ; i++ {
 				serial := fmt.Sprintf("MZ-kill-%d-%05d", w, i)
-				tx, err := cashier.Tx(localnet.Submit(cashier.ID, node.DemoHospital, node.DemoBillCode, serial, 2048))
+				tx, err := cashier.Tx(cashier.Submit(node.DemoHospital, node.DemoBillCode, serial, 2048))
 				if err != nil {
 					t.Error(err)
 					return
@@ -274,7 +274,7 @@ func TestKillRestart(t *testing.T) {
 	}
 
 	// The restarted node takes new bills and counts them in its metrics.
-	tx, err := cashier.Tx(localnet.Submit(cashier.ID, node.DemoHospital, node.DemoBillCode, "MZ-after-restart", 2048))
+	tx, err := cashier.Tx(cashier.Submit(node.DemoHospital, node.DemoBillCode, "MZ-after-restart", 2048))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestFourValidators(t *testing.T) {
 	}
 	submit := func(via int, serial string) int64 {
 		t.Helper()
-		tx, err := cashier.Tx(localnet.Submit(cashier.ID, node.DemoHospital, node.DemoBillCode, serial, 2048))
+		tx, err := cashier.Tx(cashier.Submit(node.DemoHospital, node.DemoBillCode, serial, 2048))
 		if err != nil {
 			t.Fatal(err)
 		}

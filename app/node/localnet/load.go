@@ -2,6 +2,7 @@ package localnet
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -34,25 +35,27 @@ func (s *Signer) Tx(msg wire.Msg) ([]byte, error) {
 	return wire.NewTx(s.ChainID, s.ID, s.seq.Add(1), msg)
 }
 
-// Submit is a bill submission by cashier for org with a random payload of payloadSize
-// bytes standing in for the sealed envelope (the ledger never opens it).
-func Submit(cashier *wallet.Identity, org, code, serial string, payloadSize int) *wire.SubmitBill {
+// Submit is the first revision of a bill submitted by s's cashier for org, with a random
+// payload of payloadSize bytes standing in for the sealed envelope (the ledger never opens
+// it) and the payload's hash standing in for its commitment.
+func (s *Signer) Submit(org, code, serial string, payloadSize int) *wire.SubmitBill {
 	payload := make([]byte, payloadSize)
 	rand.Read(payload)
 	created := time.Now().UTC().Truncate(time.Minute)
 	m := &wire.SubmitBill{
 		Kind: bill.Outpatient, Org: org, Serial: serial, Code: code, Total: 12345,
-		Created: created, Commitment: bill.Commitment(payload[:16], payload[16:]), Payload: payload,
+		Created: created, Revision: 1, Commitment: sha256.Sum256(payload), Payload: payload,
 	}
-	d := bill.IdentityDigest(m.Kind, m.Org, m.Serial, m.Created, m.Commitment)
-	m.Signature = cashier.Sign(d[:])
+	d := m.Digest(s.ChainID)
+	m.Signature = s.ID.Sign(d[:])
 	return m
 }
 
-// Approve is clerk's approval of revision rev of the submitted bill s.
-func Approve(clerk *wallet.Identity, s *wire.SubmitBill, rev uint32) *wire.Approve {
-	d := bill.IdentityDigest(s.Kind, s.Org, s.Serial, s.Created, s.Commitment)
-	return &wire.Approve{ID: bill.ID(s.Org, s.Serial), Revision: rev, Digest: d, Countersig: clerk.Sign(d[:])}
+// Approve is the approval of the submitted bill sub by s's clerk.
+func (s *Signer) Approve(sub *wire.SubmitBill) *wire.Approve {
+	d := sub.Digest(s.ChainID)
+	c := bill.CountersignDigest(d)
+	return &wire.Approve{ID: sub.ID(), Revision: sub.Revision, Digest: d, Countersig: s.ID.Sign(c[:])}
 }
 
 // DemoGenesis is the demo network's genesis and identities with n more cashiers of the
