@@ -301,7 +301,7 @@ func (u *UI) billView(v *service.View) fyne.CanvasObject {
 			"form.item.qty", "form.item.price", "form.item.amount"}, itemRows(tr, v.Bill.SortedItems())))
 	}
 	objs = append(objs, heading(tr.T("detail.timeline")), table(tr, []string{"timeline.height", "timeline.time",
-		"timeline.event", "timeline.actor", "timeline.tx", "timeline.note"}, u.timelineRows(r.Events)))
+		"timeline.event", "timeline.actor", "timeline.tx", "timeline.note"}, u.timelineRows(v.Timeline)))
 	return container.NewVBox(objs...)
 }
 

@@ -186,7 +186,7 @@ func VerifyBundle(b *Bundle, t Trust) (*View, error) {
 		return refuse("%v", err)
 	}
 	return &View{
-		ID: rec.ID, Bill: issued(bl, &rec), Record: rec,
+		ID: rec.ID, Bill: issued(bl, &rec), Record: rec, Timeline: rec.Events,
 		Verified: lightclient.Verified{Value: b.Record, Height: b.Height, AppHash: sh.AppHash, HeaderTime: sh.Time,
 			SignedPercent: signedPercent(vals, sh.Commit), Proof: b.Proof, Header: sh, Validators: vals},
 	}, nil

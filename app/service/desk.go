@@ -215,15 +215,18 @@ type View struct {
 	// Bill is the decrypted bill with the ledger's number, check code and issue time merged
 	// in; nil when the identity may not read it.
 	Bill *bill.Issued
-	// Record is the ledger's record: status, signatures and the timeline (Record.Events).
+	// Record is the ledger's record: status, signatures and the current revision's events.
 	Record wire.BillRecord
+	// Timeline is every event of the bill, oldest first: those of earlier revisions (read
+	// with proofs in the state Record was proven in) and then Record.Events.
+	Timeline []wire.Event
 	// Verified is where the record was proven: height, app hash, share of voting power.
 	Verified lightclient.Verified
 	// Existed is set by Submit when the ledger already held another bill with this org and
 	// serial.
 	Existed bool
 	// Reason is the latest reason the bill was withdrawn, rejected or reversed with, and
-	// Notes the reason of each of Record.Events ("" for none), as the bill's orgs read them.
+	// Notes the reason of each of Timeline ("" for none), as the bill's orgs read them.
 	Reason string
 	Notes  []string
 
@@ -278,7 +281,22 @@ func (d *Desk) record(ctx context.Context, id string) (*View, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bill %q: %w", id, err)
 	}
-	return &View{ID: id, Record: rec, Verified: ver, at: st}, nil
+	v := &View{ID: id, Record: rec, Verified: ver, at: st}
+	for r := uint32(1); r < rec.Revision; r++ {
+		raw, _, err := call(ctx, d.net, func(ctx context.Context) ([]byte, lightclient.Verified, error) {
+			return st.Get(ctx, wire.HistoryKey(id, r))
+		})
+		if err != nil {
+			return nil, fmt.Errorf("bill %q: revision %d: %w", id, r, err)
+		}
+		h, err := wire.DecodeHistory(raw)
+		if err != nil || h.ID != id || h.Revision != r {
+			return nil, fmt.Errorf("%w: bill %q: history of revision %d: %v", ErrVerification, id, r, err)
+		}
+		v.Timeline = append(v.Timeline, h.Events...)
+	}
+	v.Timeline = append(v.Timeline, rec.Events...)
+	return v, nil
 }
 
 // view reads the record of bill id and opens its payload. When the identity may not read

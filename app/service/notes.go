@@ -56,7 +56,7 @@ func (d *Desk) sealReason(ctx context.Context, id string, t wire.EventType, reas
 // reason that does not open (sealed wrongly by a hostile member) is left out: it hides
 // nothing the ledger needs, and the rest of the bill still reads.
 func (d *Desk) openNotes(ctx context.Context, v *View) error {
-	events := v.Record.Events
+	events := v.Timeline
 	var nk *wallet.NoteKey
 	for i, e := range events {
 		if len(e.Sealed) == 0 {

@@ -126,6 +126,25 @@ func TestEndToEnd(t *testing.T) {
 		if v, err := cashierA.Fetch(ctx, r.ID); err != nil || v.Reason != "金额异常，请核对" || v.Notes[len(v.Notes)-1] != v.Reason {
 			t.Errorf("the hospital reads the reason: %v %q", err, v.Reason)
 		}
+		// Resubmitted, the bill's timeline still holds the first revision, with its reason.
+		if _, err := cashierA.Submit(ctx, held, nil); err != nil {
+			t.Fatal(err)
+		}
+		v, err := cashierA.Fetch(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var types []wire.EventType
+		for _, e := range v.Timeline {
+			types = append(types, e.Type)
+		}
+		if want := []wire.EventType{wire.EventSubmitted, wire.EventRejected, wire.EventResubmitted}; v.Record.Revision != 2 ||
+			!slices.Equal(types, want) || len(v.Notes) != 3 || v.Notes[1] != "金额异常，请核对" {
+			t.Errorf("resubmitted: revision %d, timeline %v, notes %q", v.Record.Revision, types, v.Notes)
+		}
+		if _, err := cashierA.Withdraw(ctx, r.ID, "重新开具", nil); err != nil {
+			t.Fatal(err)
+		}
 		twin := a.Bill.Bill
 		twin.Serial += "-twin"
 		if _, err := cashierA.Submit(ctx, &twin, nil); err != nil {

@@ -244,10 +244,10 @@ func summarize(v *service.View) summary {
 		VerifiedAt: v.Verified.Height,
 		Verified:   v.Verified.Height > 0,
 	}
-	if n := len(r.Events); n > 0 {
-		s.Height = r.Events[n-1].Height
+	if n := len(v.Timeline); n > 0 {
+		s.Height = v.Timeline[n-1].Height
 	}
-	for _, e := range r.Events {
+	for _, e := range v.Timeline {
 		if e.Type == wire.EventIssued || e.Type == wire.EventRedIssued {
 			s.Height = e.Height
 		}
@@ -293,8 +293,8 @@ func toJSON(v *service.View) viewJSON {
 	r := v.Record
 	j := viewJSON{summary: summarize(v), Kind: r.Kind, Org: r.Org, Serial: r.Serial, Total: r.Total,
 		RedOf: r.RedOf, Reversed: r.ReversedBy, Reason: v.Reason, Revision: r.Revision, Signed: v.Verified.SignedPercent,
-		Existed: v.Existed, Bill: v.Bill, Events: make([]eventJSON, len(r.Events))}
-	for i, e := range r.Events {
+		Existed: v.Existed, Bill: v.Bill, Events: make([]eventJSON, len(v.Timeline))}
+	for i, e := range v.Timeline {
 		j.Events[i] = eventJSON{e.Type.String(), e.Height, e.Time, wallet.Address(e.Actor), e.Note, fmt.Sprintf("%X", e.TxHash)}
 	}
 	return j
@@ -327,7 +327,7 @@ func (c *cli) printView(verb string, v *service.View) error {
 		fmt.Fprintf(c.stdout, "payer:      %s  items %d\n", v.Bill.Payer.Name, len(v.Bill.Items))
 	}
 	fmt.Fprintf(c.stdout, "height:     %d, verified at %d (%.0f%% of voting power)\n", s.Height, s.VerifiedAt, v.Verified.SignedPercent)
-	for _, e := range r.Events {
+	for _, e := range v.Timeline {
 		fmt.Fprintf(c.stdout, "  %6d  %-11s %s  %s\n", e.Height, e.Type, e.Time.Format(time.DateTime), e.Note)
 	}
 	return nil
