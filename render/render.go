@@ -23,7 +23,8 @@
 // 已冲红, 已作废 and 已换开 marks.
 //
 // Attachment, typically the signed bill data with its proof bundle, is embedded as the file
-// ebill.json, so the PDF alone can be verified offline (pdfdetach -saveall extracts it).
+// ebill.json, so the PDF alone can be verified offline; ReadAttachment reads it back (as
+// does pdfdetach -saveall).
 //
 // The bytes depend only on the input: the document date is the bill's issue time (its
 // creation time for a draft), so the same bill renders to the same file.

@@ -103,7 +103,8 @@ type Trust struct {
 // old bill stays checkable as long as the keys of its validators were not stolen. Then the
 // record is checked against the header's app hash, the bill against the record's
 // commitment, and every field the record repeats (org, serial, kind, code, total, red link)
-// against the bill. Every refusal wraps ErrVerification and says what failed.
+// against the bill. Every refusal wraps ErrVerification and says what failed. The View's
+// Verified.SignedPercent is the share of the trusted set's power that signed the header.
 func VerifyBundle(b *Bundle, t Trust) (*View, error) {
 	refuse := func(format string, args ...any) (*View, error) {
 		return nil, fmt.Errorf("%w: proof bundle of bill %q: %s", ErrVerification, b.BillID, fmt.Sprintf(format, args...))
@@ -188,7 +189,7 @@ func VerifyBundle(b *Bundle, t Trust) (*View, error) {
 	return &View{
 		ID: rec.ID, Bill: issued(bl, &rec), Record: rec, Timeline: rec.Events,
 		Verified: lightclient.Verified{Value: b.Record, Height: b.Height, AppHash: sh.AppHash, HeaderTime: sh.Time,
-			SignedPercent: signedPercent(vals, sh.Commit), Proof: b.Proof, Header: sh, Validators: vals},
+			SignedPercent: signedPercent(t.Validators, vals, sh.Commit), Proof: b.Proof, Header: sh, Validators: vals},
 	}, nil
 }
 
@@ -245,15 +246,20 @@ func countersigned(rec *wire.BillRecord) bool {
 	return false
 }
 
-// signedPercent is the share of the power whose signatures VerifyCommit checked.
-func signedPercent(vals *types.ValidatorSet, commit *types.Commit) float64 {
+// signedPercent is the share of trusted's power that signed commit. VerifyCommit checked
+// every signature against vals, the header's set; what the verifier trusts is the power of
+// the signers in its own set, which is vals' only while the validators have not changed.
+func signedPercent(trusted, vals *types.ValidatorSet, commit *types.Commit) float64 {
 	var signed int64
 	for i, cs := range commit.Signatures {
-		if cs.BlockIDFlag == types.BlockIDFlagCommit && i < vals.Size() {
-			signed += vals.Validators[i].VotingPower
+		if cs.BlockIDFlag != types.BlockIDFlagCommit || i >= vals.Size() {
+			continue
+		}
+		if _, v := trusted.GetByAddress(vals.Validators[i].Address); v != nil {
+			signed += v.VotingPower
 		}
 	}
-	return 100 * float64(signed) / float64(vals.TotalVotingPower())
+	return 100 * float64(signed) / float64(trusted.TotalVotingPower())
 }
 
 // Bundle makes the proof bundle of a bill the desk may read, from one verified read of its

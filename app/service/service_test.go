@@ -226,8 +226,17 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		strangers := types.NewValidatorSet([]*types.Validator{types.NewValidator(cmted25519.PubKey(stranger.PublicKey()), 10)})
-		if v.Bill.Number != issued.Bill.Number || v.Record.Status != wire.StatusIssued {
-			t.Errorf("bundle proves %s %s", v.Bill.Number, v.Record.Status)
+		if v.Bill.Number != issued.Bill.Number || v.Record.Status != wire.StatusIssued || v.Verified.SignedPercent != 100 {
+			t.Errorf("bundle proves %s %s, signed by %.0f%%", v.Bill.Number, v.Record.Status, v.Verified.SignedPercent)
+		}
+		// A trusted validator has left since: the signers hold half of the trusted power,
+		// more than the third that skipping verification asks, and the View says half.
+		left := types.NewValidatorSet(append(trusted.Copy().Validators,
+			types.NewValidator(cmted25519.PubKey(stranger.PublicKey()), trusted.TotalVotingPower())))
+		if v, err := service.VerifyBundle(bundle, service.Trust{ChainID: chainID, Validators: left}); err != nil {
+			t.Errorf("trusting a validator that left: %v", err)
+		} else if v.Verified.SignedPercent != 50 {
+			t.Errorf("trusting a validator that left: signed by %.1f%% of the trusted power, want 50%%", v.Verified.SignedPercent)
 		}
 		for _, c := range []struct {
 			name   string

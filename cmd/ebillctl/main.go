@@ -21,14 +21,15 @@ import (
 // from its own file (see cmdline).
 var program = cmdline.Program[*cli]{
 	Name: "ebillctl",
-	Intro: `ebillctl is the headless ebill client: HIS batches, review, issue, verified reads, demo.
+	Intro: `ebillctl is the headless ebill client: HIS batches, review, issue, verified reads, PDF
+verification, demo.
 
 Usage:
   ebillctl [global flags] COMMAND [arguments]`,
 	Globals: `Global flags (accepted before or after the command):
   --network FILE           the network file the finance bureau hands out (chain id, trusted
-                           header, RPC addresses of a primary and witnesses); default
-                           $EBILL_NETWORK
+                           header and validators, RPC addresses of a primary and
+                           witnesses); default $EBILL_NETWORK
   --keystore os|file:DIR   where identities live: the OS keyring, or a directory of
                            passphrase-encrypted files; default $EBILL_KEYSTORE, else os.
                            The passphrase comes from EBILL_PASSPHRASE, or a prompt on a
@@ -45,8 +46,9 @@ state), wrong passphrase, or (submit) some of the files failed`},
 		{Code: 2, Means: "bad usage, or input that cannot be read or parsed (file:line:column)",
 			Errs: []error{cmdline.ErrUsage, errInput, bill.ErrSyntax}},
 		{Code: 3, Means: `verification failed: the light node refused an answer or a header, saw an attack, or
-its trust root expired`,
-			Errs: []error{service.ErrVerification, service.ErrAttack, service.ErrTrustExpired}},
+its trust root expired; (verify) the PDF carries no proof that the trusted validators
+signed, or none could be read`,
+			Errs: []error{service.ErrVerification, service.ErrAttack, service.ErrTrustExpired, errUnverified}},
 		{Code: 4, Means: "network down: no node answered, or the network did not finish a step in time",
 			Errs: []error{service.ErrNetworkDown, service.ErrTimeout}},
 	},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"ebill/app/bill"
 	"ebill/app/node"
 	"ebill/app/service"
+	"ebill/render"
 	"ebill/wallet"
 )
 
@@ -42,6 +44,7 @@ func TestScripts(t *testing.T) {
 			"startnet":   cmdStartNet,
 			"stopnet":    cmdStopNet,
 			"falsetrust": cmdFalseTrust,
+			"tamperpdf":  cmdTamperPDF,
 		},
 	})
 }
@@ -157,4 +160,45 @@ func cmdFalseTrust(ts *testscript.TestScript, neg bool, args []string) {
 	h[0] ^= 1 // well-formed, but another header's hash
 	nf.TrustHash = hex.EncodeToString(h)
 	ts.Check(node.WriteNetworkFileAtomic(ts.MkAbs(args[1]), nf))
+}
+
+// cmdTamperPDF copies a PDF with one byte of its attachment changed, as a forger would:
+// `tamperpdf IN OUT FIELD` changes the base64 digit in the middle of the bundle's JSON field
+// FIELD and embeds the result in a new PDF; `tamperpdf IN OUT -stream` flips a bit in the
+// middle of the compressed attachment where it is.
+func cmdTamperPDF(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: tamperpdf IN OUT FIELD|-stream")
+	}
+	pdf, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if args[2] == "-stream" {
+		at := bytes.Index(pdf, []byte("/Type /EmbeddedFile"))
+		start := at + bytes.Index(pdf[at:], []byte("stream\n")) + len("stream\n")
+		end := start + bytes.Index(pdf[start:], []byte("\nendstream"))
+		if at < 0 || end <= start {
+			ts.Fatalf("tamperpdf: no embedded file stream in %s", args[0])
+		}
+		pdf[(start+end)/2] ^= 1
+		ts.Check(os.WriteFile(ts.MkAbs(args[1]), pdf, 0o644))
+		return
+	}
+	att, err := render.ReadAttachment(bytes.NewReader(pdf))
+	ts.Check(err)
+	key := []byte(`"` + args[2] + `": "`)
+	i := bytes.Index(att, key)
+	if i < 0 {
+		ts.Fatalf("tamperpdf: no field %q in the attachment", args[2])
+	}
+	start := i + len(key)
+	mid := start + bytes.IndexByte(att[start:], '"')/2
+	if att[mid] == 'A' {
+		att[mid] = 'B'
+	} else {
+		att[mid] = 'A'
+	}
+	b := bill.Sample(bill.Outpatient, "H32010001", "FORGED", 1, time.Now())
+	var out bytes.Buffer
+	ts.Check(render.Render(&out, &bill.Issued{Bill: *b}, render.Options{Attachment: att}))
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), out.Bytes(), 0o644))
 }
