@@ -119,7 +119,7 @@ func (d *doc) title() string {
 
 func (d *doc) metadata() {
 	p := d.pdf
-	id := bill.ID(d.b.OrgCode, d.b.Serial)
+	id := d.b.ID
 	title := d.title()
 	if d.b.Number != "" {
 		title += " " + d.b.Code + " " + d.b.Number
@@ -128,7 +128,7 @@ func (d *doc) metadata() {
 	p.SetSubject(id, true)
 	p.SetCreator("ebill", true)
 	p.SetProducer("ebill", true)
-	p.SetKeywords("e-bill "+id, true)
+	p.SetKeywords(strings.TrimSpace("e-bill "+id), true)
 	// UTC: fpdf writes the date without an offset, which readers take for UTC.
 	t := billTime(d.b).UTC()
 	if t.IsZero() {

@@ -140,7 +140,7 @@ func Render(w io.Writer, b *bill.Issued, opts Options) error {
 	d.metadata()
 	d.draw()
 	if err := d.pdf.Output(w); err != nil {
-		return fmt.Errorf("render: bill %s: %w", bill.ID(b.OrgCode, b.Serial), err)
+		return fmt.Errorf("render: bill %q: %w", b.Serial, err)
 	}
 	return nil
 }

@@ -255,7 +255,7 @@ func (u *UI) billView(v *service.View) fyne.CanvasObject {
 		"detail.code", r.Code,
 		"detail.number", r.Number,
 		"detail.check", r.CheckCode,
-		"detail.serial", r.Serial,
+		"detail.serial", v.Serial(),
 		"detail.total", tr.F("detail.total.value", r.Total.String(), r.Total.Capitals()),
 		"detail.created", r.Created.Local().Format("2006-01-02 15:04:05"),
 	}

@@ -189,7 +189,7 @@ func (f *financeScreen) onReject() {
 
 func (f *financeScreen) decided(v *service.View) {
 	f.current = nil
-	f.review.Objects = []fyne.CanvasObject{widget.NewLabel(f.u.tr.F("finance.decided", v.Record.Serial,
+	f.review.Objects = []fyne.CanvasObject{widget.NewLabel(f.u.tr.F("finance.decided", v.Serial(),
 		f.u.tr.T("status."+v.Record.Status.String())))}
 	f.review.Refresh()
 	f.load()
@@ -252,9 +252,9 @@ func (f *financeScreen) showHeld(held []*service.Review, failed []error) {
 		objs = append(objs, heading(f.u.tr.T("finance.fail")))
 	}
 	for _, r := range slices.SortedFunc(slices.Values(held), func(a, b *service.Review) int {
-		return cmp.Compare(a.Record.Serial, b.Record.Serial)
+		return cmp.Compare(a.Serial(), b.Serial())
 	}) {
-		objs = append(objs, widget.NewLabelWithStyle(r.Record.Serial, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		objs = append(objs, widget.NewLabelWithStyle(r.Serial(), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		for _, c := range r.Checks {
 			if !c.OK {
 				l := wrapped(f.checkLine(c))

@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 
-	"ebill/app/bill"
 	"ebill/app/service"
 	"ebill/app/wire"
 )
@@ -58,7 +57,7 @@ func flow(t *testing.T, language string) {
 	review := func(serial string) {
 		waitFor(t, serial+" in the queue", func() bool { return find(fin.queue.views, serial) >= 0 })
 		fin.queue.list.Select(find(fin.queue.views, serial))
-		waitFor(t, "the review of "+serial, func() bool { return fin.current != nil && fin.current.Record.Serial == serial })
+		waitFor(t, "the review of "+serial, func() bool { return fin.current != nil && fin.current.Serial() == serial })
 	}
 	review(good)
 	if !fin.current.Passed() || !shows(fin.review, tr.T("finance.pass")) {
@@ -84,7 +83,7 @@ func flow(t *testing.T, language string) {
 	})
 	mine.list.Select(find(mine.views, good))
 	bills := u.bills
-	waitFor(t, "the detail of "+good, func() bool { return bills.current != nil && bills.current.Record.Serial == good })
+	waitFor(t, "the detail of "+good, func() bool { return bills.current != nil && bills.current.Serial() == good })
 	test.Tap(bills.issue)
 	waitFor(t, "the issue", func() bool { return bills.current.Record.Status == wire.StatusIssued })
 	v := bills.current
@@ -130,8 +129,12 @@ func flow(t *testing.T, language string) {
 		t.Errorf("red bill: status %v, total %s", red.Record.Status, red.Record.Total)
 	}
 
-	bills.open(bill.ID(u.desk.Account().Org, bad))
-	waitFor(t, "the rejected bill", func() bool { return bills.current.Record.Serial == bad })
+	badID, err := u.desk.BillID(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bills.open(badID)
+	waitFor(t, "the rejected bill", func() bool { return bills.current.ID == badID })
 	if bills.current.Bill == nil || !shows(bills.detail, tr.T("detail.correct")) {
 		t.Error("a rejected bill offers no correction")
 	}
@@ -187,5 +190,5 @@ func switchRole(t *testing.T, u *UI, shown *atomic.Int32) {
 }
 
 func find(views []*service.View, serial string) int {
-	return slices.IndexFunc(views, func(v *service.View) bool { return v.Record.Serial == serial })
+	return slices.IndexFunc(views, func(v *service.View) bool { return v.Serial() == serial })
 }

@@ -548,12 +548,12 @@ func (f *billForm) onSubmit() {
 func (f *billForm) submitted(v *service.View) {
 	tr := f.u.tr
 	if v.Existed {
-		f.u.showError(&inputError{tr.F("form.existed", v.Record.Serial, tr.T("status."+v.Record.Status.String()))})
+		f.u.showError(&inputError{tr.F("form.existed", v.Serial(), tr.T("status."+v.Record.Status.String()))})
 		return
 	}
 	f.u.prefs.SetString(prefCode, v.Record.Code)
 	f.reset()
-	f.note.SetText(tr.F("form.submitted", v.Record.Serial, v.Record.Total.String()))
+	f.note.SetText(tr.F("form.submitted", v.Serial(), v.Record.Total.String()))
 	f.u.win.Canvas().Focus(f.payerName)
 	f.onSubmitted(v)
 }

@@ -52,7 +52,7 @@ func newBillList(u *UI, onSelect func(*service.View)) *billList {
 
 func (l *billList) row(v *service.View) []string {
 	r := v.Record
-	return []string{r.Serial, r.Total.String(), l.u.tr.T("status." + r.Status.String()), r.Number,
+	return []string{v.Serial(), r.Total.String(), l.u.tr.T("status." + r.Status.String()), r.Number,
 		r.Created.Local().Format("2006-01-02 15:04")}
 }
 

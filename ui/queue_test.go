@@ -60,7 +60,7 @@ func TestReviewQueue(t *testing.T) {
 		want := tr.F("finance.page", page, (page-1)*pageSize+1, min(page*pageSize, len(bills)))
 		waitFor(t, want, func() bool { return fin.page.Text == want && !fin.next.Disabled() })
 		for _, v := range fin.queue.views {
-			seen[v.Record.Serial]++
+			seen[v.Serial()]++
 		}
 		test.Tap(fin.next)
 	}
@@ -106,7 +106,7 @@ func TestReviewQueue(t *testing.T) {
 	waitFor(t, want, func() bool { return fin.page.Text == want })
 	var left []string
 	for _, v := range fin.queue.views {
-		left = append(left, v.Record.Serial)
+		left = append(left, v.Serial())
 	}
 	for serial, rule := range held {
 		twin, isTwin := strings.CutSuffix(serial, "-twin")

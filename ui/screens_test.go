@@ -102,13 +102,14 @@ func sampleView() *service.View {
 		return wire.Event{Type: typ, Height: h, Time: created.Add(time.Duration(sec) * time.Second),
 			TxHash: [32]byte{byte(h), 0xab, 0xcd}, Actor: actor}
 	}
+	events := []wire.Event{ev(wire.EventSubmitted, 40, 0), ev(wire.EventApproved, 41, 1), ev(wire.EventIssued, 42, 3)}
 	return &service.View{
 		ID:   bill.ID(b.OrgCode, b.Serial),
 		Bill: b,
 		Record: wire.BillRecord{Kind: b.Kind, Org: b.OrgCode, Serial: b.Serial, Code: b.Code, Total: b.Total,
 			Created: created, Status: wire.StatusIssued, Number: b.Number, CheckCode: b.CheckCode,
-			IssuedAt: b.IssuedAt, Events: []wire.Event{ev(wire.EventSubmitted, 40, 0),
-				ev(wire.EventApproved, 41, 1), ev(wire.EventIssued, 42, 3)}},
+			IssuedAt: b.IssuedAt, Events: events},
+		Timeline: events,
 		Verified: lightclient.Verified{Height: 43, SignedPercent: 100},
 	}
 }

@@ -61,6 +61,7 @@ type Bill struct {
 // Decode refuses: a HIS file cannot choose them.
 type Issued struct {
 	Bill
+	ID        string    `json:"id,omitempty"`         // the ledger's id: ID of its org and the serial's tag
 	Number    string    `json:"number,omitempty"`     // 票据号码, 10 digits, from the number segment
 	CheckCode string    `json:"check_code,omitempty"` // 校验码, 6 hex: CheckCode(chain, code, number, commitment)
 	IssuedAt  time.Time `json:"issued_at,omitzero"`   // block time of the issue tx

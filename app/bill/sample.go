@@ -108,12 +108,12 @@ func RedSerial(s string) string {
 }
 
 // Reversal is the red (冲红) bill that cancels b: the same payer, payee and items with
-// quantities and amounts negated, linked to b by its id, code and number. The ledger gives
-// it its own number when it is issued.
-func (b *Issued) Reversal(serial, reason string, created time.Time) *Bill {
+// quantities and amounts negated, linked to b by its ledger id, code and number. The
+// ledger gives it its own number when it is issued.
+func (b *Issued) Reversal(id, serial, reason string, created time.Time) *Bill {
 	r := b.Bill
 	r.Serial, r.CreatedAt = serial, created
-	r.Red = &RedLink{OriginalID: ID(b.OrgCode, b.Serial), OriginalCode: b.Code, OriginalNumber: b.Number, Reason: reason}
+	r.Red = &RedLink{OriginalID: id, OriginalCode: b.Code, OriginalNumber: b.Number, Reason: reason}
 	r.Items = slices.Clone(b.Items)
 	for i := range r.Items {
 		it := &r.Items[i]

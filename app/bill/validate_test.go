@@ -181,7 +181,7 @@ func TestValidate(t *testing.T) {
 // reverse turns a bill into the red bill of it, issued.
 func reverse(b *bill.Bill) {
 	iss := bill.Issued{Bill: *b, Number: "0000000042"}
-	*b = *iss.Reversal("R-"+b.Serial, "患者退费", b.CreatedAt.Add(time.Hour))
+	*b = *iss.Reversal(bill.ID(b.OrgCode, b.Serial), "R-"+b.Serial, "患者退费", b.CreatedAt.Add(time.Hour))
 }
 
 func TestValidateListsEverything(t *testing.T) {
@@ -209,7 +209,7 @@ func TestValidateListsEverything(t *testing.T) {
 func TestReversal(t *testing.T) {
 	in, _ := readExample(t, examples[1])
 	b := &bill.Issued{Bill: *in, Number: "0000000042", CheckCode: "0a1b2c", IssuedAt: created}
-	r := b.Reversal("R1", "患者退费", created)
+	r := b.Reversal(bill.ID(b.OrgCode, b.Serial), "R1", "患者退费", created)
 	if err := r.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -318,7 +318,7 @@ func (x *exec) submit(m *wire.SubmitBill) error {
 		event, note = wire.EventResubmitted, fmt.Sprintf("revision %d", b.Revision)
 	default:
 		x.setResult(&b)
-		return wire.Refuse(wire.CodeDuplicate, "org %q serial %q is bill %s, %s", m.Org, m.Serial, id, b.Status)
+		return wire.Refuse(wire.CodeDuplicate, "org %q serial tag %s is bill %s, %s", m.Org, m.Serial, id, b.Status)
 	}
 	if err := x.record(&b, event, note, nil); err != nil {
 		return err
@@ -481,7 +481,7 @@ func (x *exec) reverse(m *wire.Reverse) error {
 		if ok {
 			x.setResult(&existing)
 		}
-		return cmp.Or(err, wire.Refuse(wire.CodeDuplicate, "org %q serial %q is already bill %s", r.Org, r.Serial, redID))
+		return cmp.Or(err, wire.Refuse(wire.CodeDuplicate, "org %q serial tag %s is already bill %s", r.Org, r.Serial, redID))
 	}
 	red := wire.BillRecord{ID: redID, Org: r.Org, Serial: r.Serial, Revision: 1, RedOf: orig.ID}
 	if err := x.fill(&red, r); err != nil {

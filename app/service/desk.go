@@ -1,6 +1,7 @@
 package service
 
 import (
+	"encoding/hex"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -234,6 +235,15 @@ type View struct {
 	at   *lightclient.Snapshot // the state Record was proven in; the payload is read there
 }
 
+// Serial is the bill's business serial when the desk opened it, else its ledger id: the
+// ledger holds only the serial's tag, which says nothing to a person.
+func (v *View) Serial() string {
+	if v.Bill != nil {
+		return v.Bill.Serial
+	}
+	return v.ID
+}
+
 // Fetch reads the bill with this id, decrypting it when the identity may.
 func (d *Desk) Fetch(ctx context.Context, id string) (*View, error) {
 	v, err := d.view(ctx, id)
@@ -256,16 +266,51 @@ func (d *Desk) FetchNumber(ctx context.Context, code, number string) (*View, err
 	if err != nil {
 		return nil, fmt.Errorf("bill %s %s: %w", code, number, err)
 	}
-	v := &View{ID: rec.ID, Record: rec, Verified: ver, at: st}
+	v, err := d.proven(ctx, st, rec, ver)
+	if err != nil {
+		return nil, err
+	}
 	if err := d.open(ctx, v); err != nil {
 		return v, fmt.Errorf("bill %q: %w", v.ID, err)
 	}
 	return v, nil
 }
 
-// FetchSerial reads the bill of org with this business serial.
+// FetchSerial reads the bill of org with this business serial. Only members of org can:
+// the ledger knows a bill by its serial's tag, which only their org key makes.
 func (d *Desk) FetchSerial(ctx context.Context, org, serial string) (*View, error) {
-	return d.Fetch(ctx, bill.ID(org, serial))
+	if org != d.acct.Org {
+		return nil, fmt.Errorf("bill of %q with serial %q: %w: only members of %q find its bills by serial", org, serial, ErrNotReader, org)
+	}
+	id, _, err := d.serialID(serial)
+	if err != nil {
+		return nil, err
+	}
+	return d.Fetch(ctx, id)
+}
+
+// BillID is the ledger id of the bill of the desk's org with this business serial, before
+// or after it is submitted: a HIS matches its serials to ledger ids with it.
+func (d *Desk) BillID(serial string) (string, error) {
+	id, _, err := d.serialID(serial)
+	return id, err
+}
+
+// serialID is the ledger id of the bill of the desk's org with this business serial, and
+// the serial's tag that stands for the serial on the ledger (wallet.OrgKey.SerialTag, in
+// hex). Every epoch of an org key carries the same serial secret; the lowest epoch the
+// desk holds is used, so a later hostile rotation cannot change the tags of a desk that
+// holds an earlier one.
+func (d *Desk) serialID(serial string) (id, tag string, err error) {
+	d.mu.Lock()
+	keys := d.keys
+	d.mu.Unlock()
+	if len(keys) == 0 {
+		return "", "", fmt.Errorf("serial %q: %w: %s holds no key of org %q, which makes the serial's tag", serial, ErrNotReader, d.acct.Name, d.acct.Org)
+	}
+	t := keys[0].SerialTag(serial)
+	tag = hex.EncodeToString(t[:])
+	return bill.ID(d.acct.Org, tag), tag, nil
 }
 
 // record is a verified read of a bill's ledger record in the latest verified state; the
@@ -281,17 +326,23 @@ func (d *Desk) record(ctx context.Context, id string) (*View, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bill %q: %w", id, err)
 	}
-	v := &View{ID: id, Record: rec, Verified: ver, at: st}
+	return d.proven(ctx, st, rec, ver)
+}
+
+// proven is the View of rec, proven in st, with its whole timeline: the History of each
+// earlier revision, read with proofs in st too.
+func (d *Desk) proven(ctx context.Context, st *lightclient.Snapshot, rec wire.BillRecord, ver lightclient.Verified) (*View, error) {
+	v := &View{ID: rec.ID, Record: rec, Verified: ver, at: st}
 	for r := uint32(1); r < rec.Revision; r++ {
 		raw, _, err := call(ctx, d.net, func(ctx context.Context) ([]byte, lightclient.Verified, error) {
-			return st.Get(ctx, wire.HistoryKey(id, r))
+			return st.Get(ctx, wire.HistoryKey(rec.ID, r))
 		})
 		if err != nil {
-			return nil, fmt.Errorf("bill %q: revision %d: %w", id, r, err)
+			return nil, fmt.Errorf("bill %q: revision %d: %w", rec.ID, r, err)
 		}
 		h, err := wire.DecodeHistory(raw)
-		if err != nil || h.ID != id || h.Revision != r {
-			return nil, fmt.Errorf("%w: bill %q: history of revision %d: %v", ErrVerification, id, r, err)
+		if err != nil || h.ID != rec.ID || h.Revision != r {
+			return nil, fmt.Errorf("%w: bill %q: history of revision %d: %v", ErrVerification, rec.ID, r, err)
 		}
 		v.Timeline = append(v.Timeline, h.Events...)
 	}
@@ -381,7 +432,7 @@ func (d *Desk) envelope(ctx context.Context, st *lightclient.Snapshot, id string
 
 // issued is b with what the ledger assigned to it, as rec records.
 func issued(b *bill.Bill, rec *wire.BillRecord) *bill.Issued {
-	return &bill.Issued{Bill: *b, Number: rec.Number, CheckCode: rec.CheckCode, IssuedAt: rec.IssuedAt}
+	return &bill.Issued{Bill: *b, ID: rec.ID, Number: rec.Number, CheckCode: rec.CheckCode, IssuedAt: rec.IssuedAt}
 }
 
 // payload returns seed ‖ canonical bytes of the bill's current revision: from the cache

@@ -73,12 +73,12 @@ func (d *Desk) Reverse(ctx context.Context, id, reason string, p Progress) (*Vie
 	if err != nil {
 		return nil, err
 	}
-	red := v.Bill.Reversal(bill.RedSerial(v.Bill.Serial), reason, time.Now())
+	red := v.Bill.Reversal(id, bill.RedSerial(v.Bill.Serial), reason, time.Now())
 	sub, err := d.prepare(red, 1, rcpt, p)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	redID := bill.ID(red.OrgCode, red.Serial)
+	redID := sub.ID()
 	sealed, err := d.sealReason(ctx, id, wire.EventReversed, reason)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)

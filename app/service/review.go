@@ -77,6 +77,16 @@ func (d *Desk) list(ctx context.Context, path string, req wire.ListRequest) (Pag
 	if err := errors.Join(errs...); err != nil {
 		return Page{}, err
 	}
+	// Opened where the desk may, so a list shows serials and payers; a bill that does not
+	// open is listed by its record, and says why when it is fetched on its own.
+	for _, v := range views {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			d.open(ctx, v)
+		})
+	}
+	wg.Wait()
 	page := Page{Next: hint.Next}
 	for _, v := range views {
 		if req.Status == 0 || v.Record.Status == req.Status {
@@ -189,7 +199,9 @@ func (d *Desk) review(v *View, o wire.Org) *Review {
 		name string
 		same bool
 	}{
-		{"kind", b.Kind == rec.Kind}, {"org", b.OrgCode == rec.Org}, {"serial", b.Serial == rec.Serial},
+		// The record holds the serial's tag, which only the hospital's key makes: the
+		// commitment binds the serial, the tag only the hospital's own idempotency.
+		{"kind", b.Kind == rec.Kind}, {"org", b.OrgCode == rec.Org},
 		{"code", b.Code == rec.Code}, {"total", b.Total == rec.Total}, {"created", b.CreatedAt.Truncate(time.Minute).Equal(rec.Created)},
 	} {
 		if !f.same {

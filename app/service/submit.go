@@ -43,8 +43,8 @@ func (d *Desk) SubmitBatch(ctx context.Context, bills []*bill.Bill, p Progress) 
 	results := make([]BatchResult, len(bills))
 	for i, b := range bills {
 		results[i] = BatchResult{Index: i}
-		if b != nil {
-			results[i].ID = bill.ID(b.OrgCode, b.Serial)
+		if b != nil && b.OrgCode == d.acct.Org {
+			results[i].ID, _, _ = d.serialID(b.Serial)
 		}
 	}
 	// The org keys are read once for the batch: a rotation during a batch takes effect
@@ -97,12 +97,12 @@ func (d *Desk) submit(ctx context.Context, b *bill.Bill, rcpt [][]byte, p Progre
 	if b.Red != nil {
 		return nil, fmt.Errorf("submit %q: %w: a red bill is made by Reverse", b.Serial, ErrInvalid)
 	}
-	id := bill.ID(b.OrgCode, b.Serial)
-	what := fmt.Sprintf("submit %s (serial %q)", id, b.Serial)
 	msg, err := d.prepare(b, 1, rcpt, p)
 	if err != nil {
 		return nil, err
 	}
+	id := msg.ID()
+	what := fmt.Sprintf("submit %s (serial %q)", id, b.Serial)
 	s, err := d.send(ctx, msg, what, p)
 	var r *wire.Refusal
 	if errors.As(err, &r) && r.Code == wire.CodeStaleRevision {
@@ -149,7 +149,10 @@ func (d *Desk) prepare(b *bill.Bill, rev uint32, rcpt [][]byte, p Progress) (*wi
 	if err != nil {
 		return nil, fmt.Errorf("submit %q: %w: %w", b.Serial, ErrInvalid, err)
 	}
-	id := bill.ID(b.OrgCode, b.Serial)
+	id, tag, err := d.serialID(b.Serial)
+	if err != nil {
+		return nil, fmt.Errorf("submit %q: %w", b.Serial, err)
+	}
 	step(p, StageSigning, "%s (serial %q)", id, b.Serial)
 	var seed [seedSize]byte
 	rand.Read(seed[:])
@@ -158,7 +161,7 @@ func (d *Desk) prepare(b *bill.Bill, rev uint32, rcpt [][]byte, p Progress) (*wi
 	d.remember(commitment, payload)
 	// The ledger keeps the creation time to the minute; the payload keeps it whole.
 	msg := &wire.SubmitBill{
-		Kind: b.Kind, Org: b.OrgCode, Serial: b.Serial, Code: b.Code, Total: b.Total,
+		Kind: b.Kind, Org: b.OrgCode, Serial: tag, Code: b.Code, Total: b.Total,
 		Created: b.CreatedAt.Truncate(time.Minute), Revision: rev, Commitment: commitment,
 	}
 	digest := msg.Digest(d.net.ChainID())

@@ -118,8 +118,10 @@ type AllocateSegment struct {
 // next one, at most MaxRevisions. Any other repeat is refused as CodeDuplicate with the
 // existing bill in Data; a revision other than the next as CodeStaleRevision.
 type SubmitBill struct {
-	Kind       bill.Kind
-	Org        string
+	Kind bill.Kind
+	Org  string
+	// Serial is the tag of the business serial (业务流水号) that desks send in its place
+	// (wallet.OrgKey.SerialTag, in hex): the ledger never holds a HIS serial in clear.
 	Serial     string
 	Code       string
 	Total      bill.Money
@@ -130,7 +132,7 @@ type SubmitBill struct {
 	Signature  []byte
 }
 
-// ID is the id the bill gets: bill.ID(Org, Serial).
+// ID is the id the bill gets: bill.ID(Org, Serial), Serial being the serial's tag.
 func (m *SubmitBill) ID() string { return bill.ID(m.Org, m.Serial) }
 
 // Withdraw takes back a bill that has not been issued (a cashier of its org), with an

@@ -209,10 +209,11 @@ type Segment struct {
 // signatures, and the timeline. The encrypted payload of each revision is stored apart
 // under PayloadKey(ID, Revision).
 type BillRecord struct {
-	ID         string
-	Kind       bill.Kind
-	Org        string
-	Serial     string
+	ID     string
+	Kind   bill.Kind
+	Org    string
+	Serial string // the tag of the business serial, as SubmitBill.Serial
+
 	Code       string
 	Total      bill.Money // fen; negative on a red bill
 	Created    time.Time  // as signed by the cashier, to the minute

@@ -291,7 +291,7 @@ type eventJSON struct {
 
 func toJSON(v *service.View) viewJSON {
 	r := v.Record
-	j := viewJSON{summary: summarize(v), Kind: r.Kind, Org: r.Org, Serial: r.Serial, Total: r.Total,
+	j := viewJSON{summary: summarize(v), Kind: r.Kind, Org: r.Org, Serial: v.Serial(), Total: r.Total,
 		RedOf: r.RedOf, Reversed: r.ReversedBy, Reason: v.Reason, Revision: r.Revision, Signed: v.Verified.SignedPercent,
 		Existed: v.Existed, Bill: v.Bill, Events: make([]eventJSON, len(v.Timeline))}
 	for i, e := range v.Timeline {
@@ -310,7 +310,7 @@ func (c *cli) printView(verb string, v *service.View) error {
 		fmt.Fprintf(c.stdout, "%s %s\n", verb, v.ID)
 	}
 	fmt.Fprintf(c.stdout, "id:         %s\nstatus:     %s\norg:        %s  serial %s\nkind:       %s  total %s\n",
-		v.ID, s.Status, r.Org, r.Serial, r.Kind, r.Total)
+		v.ID, s.Status, r.Org, v.Serial(), r.Kind, r.Total)
 	if r.Number != "" {
 		fmt.Fprintf(c.stdout, "bill:       code %s  number %s  check code %s\n", r.Code, r.Number, r.CheckCode)
 	}

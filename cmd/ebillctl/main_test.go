@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,12 +93,25 @@ func cmdSampleBill(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(f.Close())
 }
 
-// cmdBillID sets VAR to the ledger id of a bill: `billid ORG SERIAL VAR`.
+// cmdBillID sets VAR to the ledger id of the bill with business serial SERIAL of the org of
+// $EBILL_IDENTITY, on the script's network: `billid SERIAL VAR`. Only the org's members
+// can make it (the ledger knows the serial by a keyed tag).
 func cmdBillID(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 3 {
-		ts.Fatalf("usage: billid ORG SERIAL VAR")
+	sn := netOf(ts)
+	if neg || len(args) != 2 || sn.net == nil {
+		ts.Fatalf("usage: billid SERIAL VAR, after startnet")
 	}
-	ts.Setenv(args[2], bill.ID(args[0], args[1]))
+	store, err := wallet.NewFileStore(strings.TrimPrefix(ts.Getenv("EBILL_KEYSTORE"), "file:"), []byte(ts.Getenv("EBILL_PASSPHRASE")))
+	ts.Check(err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	id, err := store.Load(ctx, ts.Getenv("EBILL_IDENTITY"))
+	ts.Check(err)
+	d, err := sn.net.As(ctx, id)
+	ts.Check(err)
+	billID, err := d.BillID(args[0])
+	ts.Check(err)
+	ts.Setenv(args[1], billID)
 }
 
 // netKey holds a script's *scriptNet among its testscript values.
