@@ -32,9 +32,13 @@ import (
 //
 // A fresh salt gives every write its own key, so the all-zero nonce is never reused.
 const (
-	fileMagic     = "ebill-id\x01"
-	fileLogN      = 15
-	fileMaxLogN   = 22 // bounds the work a hostile file can demand
+	fileMagic = "ebill-id\x01"
+	fileLogN  = 15 // 32 MiB of memory (128·r·N bytes), about 0.1 s
+	// fileMaxLogN bounds what a crafted file can demand before its passphrase is even
+	// checked: 2^18 is 256 MiB and about a second, which a hospital desk PC can spare beside
+	// the app. It leaves room for a later version to raise fileLogN three steps and still be
+	// read by this one; no version has written more than fileLogN.
+	fileMaxLogN   = 18
 	fileSaltSize  = 16
 	fileCheckSize = 16
 	fileHeader    = len(fileMagic) + 1 + fileSaltSize + fileCheckSize + 1
@@ -101,8 +105,12 @@ func decryptIdentity(b, passphrase []byte) (*Identity, error) {
 		return nil, fmt.Errorf("wallet: encrypted identity: %d bytes, truncated or extended: %w", len(b), ErrCorrupt)
 	}
 	logN := b[len(fileMagic)]
-	if logN < fileLogN || logN > fileMaxLogN {
-		return nil, fmt.Errorf("wallet: encrypted identity: scrypt cost 2^%d outside 2^%d..2^%d: %w", logN, fileLogN, fileMaxLogN, ErrCorrupt)
+	switch {
+	case logN < fileLogN:
+		return nil, fmt.Errorf("wallet: encrypted identity: scrypt cost 2^%d below the 2^%d this wallet writes: %w", logN, fileLogN, ErrCorrupt)
+	case logN > fileMaxLogN:
+		return nil, fmt.Errorf("wallet: encrypted identity: scrypt cost 2^%d would take %s of memory, above the cap 2^%d (%s): %w",
+			logN, scryptMemory(logN), fileMaxLogN, scryptMemory(fileMaxLogN), ErrCorrupt)
 	}
 	salt := b[len(fileMagic)+1:][:fileSaltSize]
 	key, check, err := fileKeys(passphrase, salt, logN)
@@ -119,6 +127,18 @@ func decryptIdentity(b, passphrase []byte) (*Identity, error) {
 		return nil, fmt.Errorf("wallet: encrypted identity %q: fails authentication: %w", name, ErrCorrupt)
 	}
 	return newIdentity(name, secret)
+}
+
+// scryptMemory is what scrypt at cost 2^logN allocates: 128·r·N bytes with r = 8.
+func scryptMemory(logN byte) string {
+	switch e := int(logN) + 10; {
+	case e >= 40:
+		return fmt.Sprintf("2^%d bytes", e)
+	case e >= 30:
+		return fmt.Sprintf("%d GiB", 1<<(e-30))
+	default:
+		return fmt.Sprintf("%d MiB", 1<<(e-20))
+	}
 }
 
 func fileKeys(passphrase, salt []byte, logN byte) (key, check []byte, err error) {
