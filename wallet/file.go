@@ -13,11 +13,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 
 	"golang.org/x/crypto/scrypt"
+
+	"ebill/internal/files"
 )
 
 // Encrypted identity format, version 1 (files of the FileStore and backups):
@@ -253,7 +254,7 @@ func (s *FileStore) Delete(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("wallet: delete %q: %w", name, err)
 	}
-	return syncDir(s.dir)
+	return files.SyncDir(s.dir)
 }
 
 // writeNew creates dir/name with the bytes write produces, all or nothing: it writes a
@@ -280,19 +281,5 @@ func writeNew(dir, name string, write func(io.Writer) error) error {
 	if err := os.Link(tmp.Name(), filepath.Join(dir, name)); err != nil {
 		return err
 	}
-	return syncDir(dir)
-}
-
-// syncDir makes a link or removal in dir durable. Windows cannot sync directories and
-// makes metadata durable itself.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return files.SyncDir(dir)
 }

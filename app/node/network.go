@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	"github.com/cometbft/cometbft/types"
 
+	"ebill/internal/files"
 	"ebill/internal/httplimit"
 )
 
@@ -259,26 +258,7 @@ func WriteNetworkFileAtomic(path string, f NetworkFile) error {
 	if err := f.Validate(); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".network-*.json")
-	if err != nil {
-		return fmt.Errorf("write network file: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename this is a no-op
-	if err := f.Write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write network file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write network file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write network file: %w", err)
-	}
-	return nil
+	return files.Replace(path, 0o600, f.Write)
 }
 
 // FillTrust waits until the node at rpcAddr has committed a header at height ≥ 1 and makes
