@@ -53,6 +53,7 @@ import (
 	"github.com/cometbft/cometbft/types"
 
 	kv "ebill/app/store"
+	"ebill/internal/httplimit"
 )
 
 var (
@@ -197,7 +198,7 @@ func New(ctx context.Context, cfg Config, dir string, logger log.Logger) (*Clien
 // five times; a frozen node then held an update for half a minute. The per-request timeout
 // is watchedProvider's instead (Config.NodeTimeout).
 func newHTTPProvider(chainID, addr string) (provider.Provider, error) {
-	rc, err := rpchttp.New(addr)
+	rc, err := httplimit.RPC(addr)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +239,7 @@ func open(ctx context.Context, cfg Config, dir string, logger log.Logger, h hook
 		if _, ok := c.nodes[addr]; ok {
 			continue
 		}
-		rc, err := rpchttp.New(addr)
+		rc, err := httplimit.RPC(addr)
 		if err != nil {
 			return nil, fmt.Errorf("light node: RPC address %q: %w", addr, err)
 		}
@@ -514,10 +515,11 @@ func trustRootRefused(err error) bool {
 	return strings.HasPrefix(msg, "expected header's hash ") || strings.HasPrefix(msg, "invalid commit: ")
 }
 
-// isTransport reports an error of the connection, not of the answer.
+// isTransport reports an error of the connection, not of the answer. An answer cut off at
+// httplimit.MaxBody is none: the node is broken or hostile, and another may answer.
 func isTransport(err error) bool {
 	var ue *url.Error
-	return errors.As(err, &ue)
+	return errors.As(err, &ue) || errors.Is(err, httplimit.ErrTooLarge)
 }
 
 // Status reports the latest verified header and the light node's state.

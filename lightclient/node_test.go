@@ -20,6 +20,7 @@ import (
 	"ebill/app/node/localnet"
 	"ebill/app/node/nodetest"
 	"ebill/app/wire"
+	"ebill/internal/httplimit/httplimittest"
 	"ebill/lightclient"
 )
 
@@ -351,5 +352,28 @@ func TestPrimaryDown(t *testing.T) {
 	}
 	if st := lc.Status(); st.Primary == cfg.Primary || st.State != lightclient.StateVerified {
 		t.Fatalf("status %+v: want a witness promoted and verified", st)
+	}
+}
+
+// TestFloodingPrimary gives the light node a primary that answers everything with an endless
+// body: each answer costs at most httplimit.MaxBody, the primary counts as down, and a
+// witness serves the headers and the verified reads.
+func TestFloodingPrimary(t *testing.T) {
+	ch := demoChain(t)
+	ctx := timeout(t)
+	flood := httplimittest.NewFlood(t)
+	cfg := ch.config(t)
+	cfg.Primary = flood.URL
+	cfg.Witnesses = []string{ch.node.RPCAddr(), strings.Replace(ch.node.RPCAddr(), "127.0.0.1", "localhost", 1)}
+	lc := open(t, cfg)
+	b, _, err := lc.Bill(ctx, ch.issued.ID)
+	if err != nil || b.Number != ch.issued.Number {
+		t.Fatalf("read with a flooding primary: %+v, %v", b, err)
+	}
+	if st := lc.Status(); st.Primary == cfg.Primary {
+		t.Errorf("status %+v: the flooding primary is still the primary", st)
+	}
+	if flood.Drained() {
+		t.Error("the light node read a whole flood")
 	}
 }

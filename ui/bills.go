@@ -6,8 +6,8 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
+	"io"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 
@@ -20,6 +20,7 @@ import (
 	"ebill/app/bill"
 	"ebill/app/service"
 	"ebill/app/wire"
+	"ebill/internal/files"
 	"ebill/wallet"
 )
 
@@ -185,29 +186,18 @@ func pdfName(v *service.View) string {
 	return v.ID + ".pdf"
 }
 
-// onOpenPDF renders the PDF to a temporary file and opens it in the system viewer, from
-// where it is printed: Fyne has no print API.
+// onOpenPDF renders the PDF into the desk's private directory and opens it in the system
+// viewer, from where it is printed: Fyne has no print API.
 func (s *billsScreen) onOpenPDF() {
 	desk, v := s.u.desk, s.current
 	s.note.SetText(s.u.tr.T("detail.pdf.rendering"))
 	go func() {
-		var buf bytes.Buffer
-		_, err := desk.Render(s.u.ctx, &buf, v.ID)
-		path := ""
-		if err == nil {
-			path, err = writeTemp(pdfName(v), buf.Bytes())
-		}
+		path, err := s.u.pdfs.Write(pdfName(v), func(w io.Writer) error {
+			_, err := desk.Render(s.u.ctx, w, v.ID)
+			return err
+		})
 		s.pdfDone("detail.pdf.opened", path, err, true)
 	}()
-}
-
-func writeTemp(name string, data []byte) (string, error) {
-	f, err := os.CreateTemp("", "ebill-*-"+name)
-	if err != nil {
-		return "", err
-	}
-	_, err = f.Write(data)
-	return f.Name(), errors.Join(err, f.Close())
 }
 
 // pdfDone reports PDF work from its goroutine: the error, or where the PDF is (message key)
@@ -225,16 +215,33 @@ func (s *billsScreen) pdfDone(key, path string, err error, open bool) {
 	})
 }
 
+// onSavePDF renders the PDF before it asks where to save it: Fyne's save dialog truncates
+// the file it hands over as soon as the user picks it, so a render that failed after the
+// pick would leave an earlier file empty. The PDF then replaces the file by a rename.
 func (s *billsScreen) onSavePDF() {
 	desk, v := s.u.desk, s.current
-	s.u.pickSave(pdfName(v), func(w fyne.URIWriteCloser) {
-		s.note.SetText(s.u.tr.T("detail.pdf.rendering"))
-		go func() {
-			_, err := desk.Render(s.u.ctx, w, v.ID)
-			err = errors.Join(err, w.Close())
-			s.pdfDone("detail.pdf.saved", w.URI().Path(), err, false)
-		}()
-	})
+	s.note.SetText(s.u.tr.T("detail.pdf.rendering"))
+	go func() {
+		var pdf bytes.Buffer
+		_, err := desk.Render(s.u.ctx, &pdf, v.ID)
+		fyne.Do(func() {
+			s.note.SetText("")
+			if err != nil {
+				s.u.showError(err)
+				return
+			}
+			s.u.pickSave(pdfName(v), func(w fyne.URIWriteCloser) {
+				path := w.URI().Path()
+				go func() {
+					err := errors.Join(w.Close(), files.Replace(path, 0o644, func(f io.Writer) error {
+						_, err := pdf.WriteTo(f)
+						return err
+					}))
+					s.pdfDone("detail.pdf.saved", path, err, false)
+				}()
+			})
+		})
+	}()
 }
 
 // billView shows a bill as the desk may see it: the verification badge, the record, the

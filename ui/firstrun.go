@@ -213,7 +213,7 @@ func (f *firstRun) onNetworkFile() { f.u.pickOpen([]string{".json"}, f.importNet
 // kept in Dir for later runs, and the desk connects through it.
 func (f *firstRun) importNetwork(r fyne.URIReadCloser) {
 	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	data, err := io.ReadAll(io.LimitReader(r, node.MaxNetworkFileSize+1))
 	if err == nil {
 		_, err = node.ReadNetworkFile(bytes.NewReader(data))
 	}

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,6 +32,13 @@ func TestFlow(t *testing.T) {
 }
 
 func flow(t *testing.T, language string) {
+	// Registered before the desk's Close, so it runs after it.
+	var opened string // the PDF handed to the system viewer
+	t.Cleanup(func() {
+		if _, err := os.Stat(filepath.Dir(opened)); opened != "" && !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the directory of %s outlives the desk: %v", opened, err)
+		}
+	})
 	u, w, shown := newTestUI(t, language, nil)
 	tr := u.tr
 	u.Start()
@@ -98,7 +107,12 @@ func flow(t *testing.T, language string) {
 	}
 	shoot(t, u, w, "bill")
 
+	// Saved over an earlier file, through a writer that truncates when the file is picked,
+	// as Fyne's save dialog hands it over.
 	pdf := filepath.Join(t.TempDir(), "bill.pdf")
+	if err := os.WriteFile(pdf, []byte("an earlier file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	u.pickSave = func(_ string, done func(fyne.URIWriteCloser)) {
 		wc, err := storage.Writer(storage.NewFileURI(pdf))
 		if err != nil {
@@ -108,8 +122,21 @@ func flow(t *testing.T, language string) {
 	}
 	test.Tap(bills.savePDF)
 	waitFor(t, "the PDF", func() bool { return strings.Contains(bills.note.Text, pdf) })
-	if data, err := os.ReadFile(pdf); err != nil || !bytes.HasPrefix(data, []byte("%PDF-")) || len(data) < 10_000 {
-		t.Errorf("PDF: %d bytes, %v", len(data), err)
+	saved, err := os.ReadFile(pdf)
+	if err != nil || !bytes.HasPrefix(saved, []byte("%PDF-")) || len(saved) < 10_000 {
+		t.Errorf("PDF: %d bytes, %v", len(saved), err)
+	}
+	// The PDF for the viewer goes to the desk's private directory, gone when the desk is.
+	test.Tap(bills.openPDF)
+	waitFor(t, "the PDF for the viewer", func() bool { return strings.Contains(bills.note.Text, pdfName(v)) })
+	note := bills.note.Text
+	opened = note[strings.Index(note, os.TempDir()) : strings.Index(note, pdfName(v))+len(pdfName(v))]
+	dir := filepath.Dir(opened)
+	if info, err := os.Stat(dir); err != nil || info.Mode().Perm() != 0o700 || !strings.HasPrefix(filepath.Base(dir), pdfDirPrefix) {
+		t.Errorf("PDF for the viewer in %s: %v; want a directory %s* of mode 0700", dir, err, pdfDirPrefix)
+	}
+	if data, err := os.ReadFile(opened); err != nil || !bytes.HasPrefix(data, []byte("%PDF-")) {
+		t.Errorf("PDF for the viewer: %d bytes, %v", len(data), err)
 	}
 
 	// Found again as printed on the paper, then reversed with a reason.
@@ -137,6 +164,12 @@ func flow(t *testing.T, language string) {
 	waitFor(t, "the rejected bill", func() bool { return bills.current.ID == badID })
 	if bills.current.Bill == nil || !shows(bills.detail, tr.T("detail.correct")) {
 		t.Error("a rejected bill offers no correction")
+	}
+	// A render that fails (a rejected bill has no PDF) leaves the earlier file whole.
+	bills.onSavePDF()
+	dialogSays(t, w, tr.T("err.state"))
+	if data, err := os.ReadFile(pdf); err != nil || !bytes.Equal(data, saved) {
+		t.Errorf("after a failed render the saved PDF has %d bytes, %v; want %d", len(data), err, len(saved))
 	}
 	if bills.current.Record.Status != wire.StatusRejected || !shows(bills.detail, "金额有误") ||
 		!shows(bills.detail, tr.T("status.rejected")) {

@@ -21,6 +21,7 @@ import (
 	"ebill/app/node"
 	"ebill/app/service"
 	"ebill/app/wire"
+	"ebill/internal/files"
 	_ "ebill/ui/syslocale" // before Fyne reads the locale
 	"ebill/wallet"
 )
@@ -92,7 +93,23 @@ type UI struct {
 	pickOpen   func(exts []string, done func(fyne.URIReadCloser))
 	pickFolder func(done func(string))
 	pickSave   func(name string, done func(fyne.URIWriteCloser))
+
+	pdfs *files.TempDir // the PDFs handed to the system viewer
 }
+
+// The PDFs handed to the system viewer hold patient data. They live in one private
+// directory per desk (0700, so other users of the machine cannot read them), removed when
+// the desk quits. A desk that crashes or is killed leaves its directory behind: SweepPDFs
+// removes those at the next start, once a day old, since another desk of the same user may
+// be running and still showing its PDFs.
+const (
+	pdfDirPrefix = "ebill-pdf-"
+	pdfMaxAge    = 24 * time.Hour
+)
+
+// SweepPDFs removes the PDF directories of desks that ended without removing theirs. Call it
+// once at start.
+func SweepPDFs() error { return files.SweepTemp(pdfDirPrefix, pdfMaxAge) }
 
 // New makes the desk in window w of app a. Call Start to show it.
 func New(a fyne.App, w fyne.Window, opts Options) (*UI, error) {
@@ -117,6 +134,7 @@ func New(a fyne.App, w fyne.Window, opts Options) (*UI, error) {
 	u.tr = tr
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	u.pickOpen, u.pickFolder, u.pickSave = u.openDialog, u.folderDialog, u.saveDialog
+	u.pdfs = files.NewTempDir(pdfDirPrefix)
 	w.SetIcon(Icon)
 	w.Resize(fyne.NewSize(1180, 760))
 	return u, nil
@@ -154,12 +172,15 @@ func (u *UI) StartDemo(passphrase []byte) error {
 	return nil
 }
 
-// Close stops background work and the network.
+// Close stops background work and the network, and removes the PDFs opened in the viewer.
 func (u *UI) Close() {
 	u.cancel()
 	if u.net != nil {
 		u.net.Close()
 	}
+	// A PDF a viewer still holds open may keep Windows from removing it: SweepPDFs does at a
+	// later start, and nobody is left to tell now.
+	u.pdfs.Remove()
 }
 
 // connect opens the chosen network and identity off the UI goroutine.

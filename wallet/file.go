@@ -13,11 +13,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 
 	"golang.org/x/crypto/scrypt"
+
+	"ebill/internal/files"
 )
 
 // Encrypted identity format, version 1 (files of the FileStore and backups):
@@ -32,9 +33,13 @@ import (
 //
 // A fresh salt gives every write its own key, so the all-zero nonce is never reused.
 const (
-	fileMagic     = "ebill-id\x01"
-	fileLogN      = 15
-	fileMaxLogN   = 22 // bounds the work a hostile file can demand
+	fileMagic = "ebill-id\x01"
+	fileLogN  = 15 // 32 MiB of memory (128·r·N bytes), about 0.1 s
+	// fileMaxLogN bounds what a crafted file can demand before its passphrase is even
+	// checked: 2^18 is 256 MiB and about a second, which a hospital desk PC can spare beside
+	// the app. It leaves room for a later version to raise fileLogN three steps and still be
+	// read by this one; no version has written more than fileLogN.
+	fileMaxLogN   = 18
 	fileSaltSize  = 16
 	fileCheckSize = 16
 	fileHeader    = len(fileMagic) + 1 + fileSaltSize + fileCheckSize + 1
@@ -101,8 +106,12 @@ func decryptIdentity(b, passphrase []byte) (*Identity, error) {
 		return nil, fmt.Errorf("wallet: encrypted identity: %d bytes, truncated or extended: %w", len(b), ErrCorrupt)
 	}
 	logN := b[len(fileMagic)]
-	if logN < fileLogN || logN > fileMaxLogN {
-		return nil, fmt.Errorf("wallet: encrypted identity: scrypt cost 2^%d outside 2^%d..2^%d: %w", logN, fileLogN, fileMaxLogN, ErrCorrupt)
+	switch {
+	case logN < fileLogN:
+		return nil, fmt.Errorf("wallet: encrypted identity: scrypt cost 2^%d below the 2^%d this wallet writes: %w", logN, fileLogN, ErrCorrupt)
+	case logN > fileMaxLogN:
+		return nil, fmt.Errorf("wallet: encrypted identity: scrypt cost 2^%d would take %s of memory, above the cap 2^%d (%s): %w",
+			logN, scryptMemory(logN), fileMaxLogN, scryptMemory(fileMaxLogN), ErrCorrupt)
 	}
 	salt := b[len(fileMagic)+1:][:fileSaltSize]
 	key, check, err := fileKeys(passphrase, salt, logN)
@@ -119,6 +128,18 @@ func decryptIdentity(b, passphrase []byte) (*Identity, error) {
 		return nil, fmt.Errorf("wallet: encrypted identity %q: fails authentication: %w", name, ErrCorrupt)
 	}
 	return newIdentity(name, secret)
+}
+
+// scryptMemory is what scrypt at cost 2^logN allocates: 128·r·N bytes with r = 8.
+func scryptMemory(logN byte) string {
+	switch e := int(logN) + 10; {
+	case e >= 40:
+		return fmt.Sprintf("2^%d bytes", e)
+	case e >= 30:
+		return fmt.Sprintf("%d GiB", 1<<(e-30))
+	default:
+		return fmt.Sprintf("%d MiB", 1<<(e-20))
+	}
 }
 
 func fileKeys(passphrase, salt []byte, logN byte) (key, check []byte, err error) {
@@ -233,7 +254,7 @@ func (s *FileStore) Delete(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("wallet: delete %q: %w", name, err)
 	}
-	return syncDir(s.dir)
+	return files.SyncDir(s.dir)
 }
 
 // writeNew creates dir/name with the bytes write produces, all or nothing: it writes a
@@ -260,19 +281,5 @@ func writeNew(dir, name string, write func(io.Writer) error) error {
 	if err := os.Link(tmp.Name(), filepath.Join(dir, name)); err != nil {
 		return err
 	}
-	return syncDir(dir)
-}
-
-// syncDir makes a link or removal in dir durable. Windows cannot sync directories and
-// makes metadata durable itself.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return files.SyncDir(dir)
 }

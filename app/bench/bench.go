@@ -35,6 +35,7 @@ import (
 
 	"ebill/app/node"
 	"ebill/app/node/localnet"
+	"ebill/internal/httplimit"
 	"ebill/lightclient"
 	"ebill/wallet"
 )
@@ -440,7 +441,7 @@ func drive(ctx context.Context, cfg Config, app string, net *network, jobs [][]j
 	if l.watch, err = localnet.Client(rpcs[0]); err != nil {
 		return nil, err
 	}
-	watchHC := &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
+	watchHC := &http.Client{Transport: &httplimit.Transport{Base: &http.Transport{}}, Timeout: 10 * time.Second}
 	l.blocks = func(ctx context.Context, h int64) ([]node.TxOutcome, error) {
 		return node.CommittedTxs(ctx, watchHC, rpcs[0], h)
 	}
@@ -456,7 +457,7 @@ func drive(ctx context.Context, cfg Config, app string, net *network, jobs [][]j
 			})
 			continue
 		}
-		hc := &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
+		hc := &http.Client{Transport: &httplimit.Transport{Base: &http.Transport{}}, Timeout: 10 * time.Second}
 		l.clients = append(l.clients, func(ctx context.Context, tx []byte) (*ctypes.ResultBroadcastTx, error) {
 			return node.BroadcastTxSync(ctx, hc, addr, tx)
 		})

@@ -9,15 +9,15 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
-	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	"github.com/cometbft/cometbft/types"
+
+	"ebill/internal/files"
+	"ebill/internal/httplimit"
 )
 
 // NetworkFile is what a desk needs to join a network through its light node: the chain, a
@@ -120,12 +120,19 @@ func (f NetworkFile) TrustedValidators() (*types.ValidatorSet, error) {
 // ErrInvalidNetworkFile is wrapped by every error ReadNetworkFile and Validate return.
 var ErrInvalidNetworkFile = errors.New("invalid network file")
 
+// MaxNetworkFileSize bounds what ReadNetworkFile reads. A province's network has tens of
+// validators and gateways, some KB; 1 MiB holds thousands.
+const MaxNetworkFileSize = 1 << 20
+
 // ReadNetworkFile decodes and validates a network file. Unknown fields are refused, so a
 // misspelt key is reported instead of silently leaving a field empty.
 func ReadNetworkFile(r io.Reader) (NetworkFile, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, MaxNetworkFileSize+1))
 	if err != nil {
 		return NetworkFile{}, fmt.Errorf("read network file: %w", err)
+	}
+	if len(data) > MaxNetworkFileSize {
+		return NetworkFile{}, fmt.Errorf("%w: larger than %d MiB: not a network file, or a damaged one", ErrInvalidNetworkFile, MaxNetworkFileSize>>20)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -251,33 +258,14 @@ func WriteNetworkFileAtomic(path string, f NetworkFile) error {
 	if err := f.Validate(); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".network-*.json")
-	if err != nil {
-		return fmt.Errorf("write network file: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename this is a no-op
-	if err := f.Write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write network file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write network file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write network file: %w", err)
-	}
-	return nil
+	return files.Replace(path, 0o600, f.Write)
 }
 
 // FillTrust waits until the node at rpcAddr has committed a header at height ≥ 1 and makes
 // its latest committed header the trust root. It also sets ChainID when empty and refuses a
 // node of another chain.
 func (f *NetworkFile) FillTrust(ctx context.Context, rpcAddr string) error {
-	c, err := rpchttp.New(rpcAddr)
+	c, err := httplimit.RPC(rpcAddr)
 	if err != nil {
 		return fmt.Errorf("trust root from %s: %w", rpcAddr, err)
 	}
@@ -285,6 +273,9 @@ func (f *NetworkFile) FillTrust(ctx context.Context, rpcAddr string) error {
 	defer tick.Stop()
 	for {
 		st, err := c.Status(ctx)
+		if errors.Is(err, httplimit.ErrTooLarge) { // a node that is not starting up, but broken or hostile
+			return fmt.Errorf("trust root from %s: %w", rpcAddr, err)
+		}
 		if err == nil && st.SyncInfo.LatestBlockHeight >= 1 {
 			h := st.SyncInfo.LatestBlockHeight
 			com, err := c.Commit(ctx, &h)

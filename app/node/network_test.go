@@ -12,6 +12,8 @@ import (
 
 	"ebill/app/node"
 	"ebill/app/node/localnet"
+	"ebill/internal/httplimit"
+	"ebill/internal/httplimit/httplimittest"
 )
 
 const goodNetwork = `{
@@ -60,6 +62,7 @@ func TestReadNetworkFile(t *testing.T) {
 		{"tcp primary", `"http://10.0.0.1:26657"`, `"tcp://10.0.0.1:26657"`, `primary: RPC address "tcp://`},
 		{"no witness", `["http://10.0.0.2:26657", "https://rpc.czj.nanjing.example"]`, `[]`, "no witness"},
 		{"bad witness", `"https://rpc.czj.nanjing.example"`, `"rpc.czj.nanjing.example"`, "witnesses[1]"},
+		{"larger than 1 MiB", `"primary"`, strings.Repeat(" ", 1<<20) + `"primary"`, "larger than 1 MiB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := strings.Replace(goodNetwork, tc.old, tc.new, 1)
@@ -72,6 +75,40 @@ func TestReadNetworkFile(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %q does not say %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A node that answers with an endless body is refused with ErrTooLarge by every RPC client
+// a node, ebilld or a tool makes, which read no further than httplimit.MaxBody.
+func TestFloodingNode(t *testing.T) {
+	flood := httplimittest.NewFlood(t)
+	for _, tc := range []struct {
+		name string
+		read func(ctx context.Context) error
+	}{
+		{"FillTrust", func(ctx context.Context) error {
+			var f node.NetworkFile
+			return f.FillTrust(ctx, flood.URL)
+		}},
+		{"localnet.Client", func(ctx context.Context) error {
+			c, err := localnet.Client(flood.URL)
+			if err != nil {
+				return err
+			}
+			_, err = c.Status(ctx)
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if err := tc.read(ctx); !errors.Is(err, httplimit.ErrTooLarge) {
+				t.Errorf("err = %v, want ErrTooLarge", err)
+			}
+			if flood.Drained() {
+				t.Error("read the whole flood")
 			}
 		})
 	}

@@ -21,6 +21,7 @@ import (
 	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 
 	"ebill/app/node"
+	"ebill/internal/httplimit"
 	"ebill/lightclient"
 	"ebill/wallet"
 )
@@ -68,7 +69,7 @@ func Connect(ctx context.Context, opts Options) (*Network, error) {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	n := &Network{file: opts.Network, timeout: opts.Timeout,
-		hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: batchWorkers}}}
+		hc: &http.Client{Transport: &httplimit.Transport{Base: &http.Transport{MaxIdleConnsPerHost: batchWorkers}}}}
 	if n.timeout <= 0 {
 		n.timeout = defaultTimeout
 	}
@@ -76,7 +77,7 @@ func Connect(ctx context.Context, opts Options) (*Network, error) {
 		if slices.Contains(n.addrs, addr) {
 			continue
 		}
-		c, err := rpchttp.New(addr)
+		c, err := httplimit.RPC(addr)
 		if err != nil {
 			return nil, fmt.Errorf("connect: RPC address %q: %w", addr, err)
 		}

@@ -30,6 +30,9 @@ func main() {
 	measure := flag.Bool("measure-startup", false, "print the time to the first usable window and quit")
 	dir := flag.String("data", "", "directory of the desk's files (default: the app's storage)")
 	flag.Parse()
+	if err := ui.SweepPDFs(); err != nil {
+		fmt.Fprintln(os.Stderr, "ebill: removing the PDFs of earlier runs:", err)
+	}
 
 	a := app.NewWithID("cn.ebill.desk")
 	a.Settings().SetTheme(ui.Theme())

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"ebill/app/bill"
 	"ebill/cmd/internal/cmdline"
+	"ebill/internal/files"
 	"ebill/render"
 )
 
@@ -139,15 +141,11 @@ func (c *cli) billPreview(path, out string) error {
 	return nil
 }
 
-// writeFile writes data to path through a temporary file and a rename, so a failed run never
-// leaves half a PDF behind.
+// writeFile writes data to path through files.Replace: a failed run leaves an earlier file
+// whole, never half a PDF.
 func writeFile(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	err := files.Replace(path, 0o644, func(w io.Writer) error { _, err := w.Write(data); return err })
+	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

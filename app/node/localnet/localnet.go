@@ -28,6 +28,8 @@ import (
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"ebill/internal/httplimit"
 )
 
 const pollEvery = 50 * time.Millisecond
@@ -36,7 +38,7 @@ const pollEvery = 50 * time.Millisecond
 // node restarts: a kept-alive connection may still reach the stopped node.
 func Client(addr string) (*rpchttp.HTTP, error) {
 	// A transport of its own, so no connection is shared with clients of earlier nodes.
-	return rpchttp.NewWithClient(addr, &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second})
+	return rpchttp.NewWithClient(addr, &http.Client{Transport: &httplimit.Transport{Base: &http.Transport{}}, Timeout: 10 * time.Second})
 }
 
 // WaitHeight waits until the node has committed a block at height ≥ h and returns the
