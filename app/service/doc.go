@@ -31,7 +31,7 @@
 //
 // Errors the front ends map to messages are the ErrXxx variables: ErrWrongRole,
 // ErrNotReader, ErrNotFound, ErrVerification, ErrTrustExpired (re-import the network file),
-// ErrAttack, ErrNetworkDown, ErrTimeout, ErrSegmentExhausted, ErrInvalid, ErrBadState,
-// ErrRefused, ErrKeyMismatch. Each error wraps at most one of them, so their order in a
+// ErrAttack, ErrNetworkDown, ErrTimeout, ErrSegmentExhausted, ErrEncoding, ErrConflict,
+// ErrInvalid, ErrBadState, ErrRefused, ErrKeyMismatch. Each error wraps at most one of them, so their order in a
 // front end's table does not matter.
 package service

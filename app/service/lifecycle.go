@@ -74,7 +74,7 @@ func (d *Desk) Reverse(ctx context.Context, id, reason string, p Progress) (*Vie
 		return nil, err
 	}
 	red := v.Bill.Reversal(v.Bill.Serial+"-R", reason, time.Now())
-	sub, err := d.prepare(red, rcpt, p)
+	sub, _, err := d.prepare(red, rcpt, p)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -13,8 +14,9 @@ import (
 )
 
 // Submit validates b, seals it to its hospital and bureau, signs, broadcasts, waits for the
-// commit and returns the bill read back through the light node. Submitting the same org and
-// serial again returns the bill the ledger holds, with Existed set when it is not this one.
+// commit and returns the bill read back through the light node. Submitting the same bill
+// again returns the one the ledger holds, with Existed set; another bill under the same org
+// and serial is ErrConflict.
 func (d *Desk) Submit(ctx context.Context, b *bill.Bill, p Progress) (*View, error) {
 	rcpt, err := d.recipients(ctx)
 	if err != nil {
@@ -96,7 +98,7 @@ func (d *Desk) submit(ctx context.Context, b *bill.Bill, rcpt [][]byte, p Progre
 	if b.Red != nil {
 		return nil, fmt.Errorf("submit %q: %w: a red bill is made by Reverse", b.Serial, ErrInvalid)
 	}
-	msg, err := d.prepare(b, rcpt, p)
+	msg, plain, err := d.prepare(b, rcpt, p)
 	if err != nil {
 		return nil, err
 	}
@@ -109,16 +111,34 @@ func (d *Desk) submit(ctx context.Context, b *bill.Bill, rcpt [][]byte, p Progre
 	if err != nil {
 		return nil, err
 	}
-	v.Existed = v.Record.Commitment != msg.Commitment
+	if v.Record.Commitment == msg.Commitment {
+		return v, nil
+	}
+	// Each submission draws a fresh salt, so an earlier submission of this same bill has
+	// another commitment too: only the content tells a repeat from a second bill that
+	// reuses the serial.
+	if v.Bill == nil {
+		return nil, fmt.Errorf("submit %q: %w: bill %s is on the ledger under this serial, and this desk cannot read it to compare",
+			b.Serial, ErrConflict, id)
+	}
+	held, err := v.Bill.Bill.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("submit %q: compare with bill %s: %w", b.Serial, id, err)
+	}
+	if !bytes.Equal(held, plain) {
+		return nil, fmt.Errorf("submit %q: %w: bill %s on the ledger has this serial and other content",
+			b.Serial, ErrConflict, id)
+	}
+	v.Existed = true
 	return v, nil
 }
 
 // prepare checks b and makes its submission: a fresh salt, the commitment to the canonical
 // bytes, the cashier's signature over the identity digest, and the payload sealed to rcpt
-// and bound to this chain and bill.
-func (d *Desk) prepare(b *bill.Bill, rcpt [][]byte, p Progress) (*wire.SubmitBill, error) {
+// and bound to this chain and bill. It also returns the canonical bytes, as stamped.
+func (d *Desk) prepare(b *bill.Bill, rcpt [][]byte, p Progress) (*wire.SubmitBill, []byte, error) {
 	if b.OrgCode != d.acct.Org {
-		return nil, fmt.Errorf("submit %q: %w: the bill is of org %q, the cashier of %q", b.Serial, ErrNotReader, b.OrgCode, d.acct.Org)
+		return nil, nil, fmt.Errorf("submit %q: %w: the bill is of org %q, the cashier of %q", b.Serial, ErrNotReader, b.OrgCode, d.acct.Org)
 	}
 	// The payee (收款单位) is the org as the ledger registers it, whatever a HIS file says:
 	// the bureau's review refuses any other.
@@ -128,11 +148,11 @@ func (d *Desk) prepare(b *bill.Bill, rcpt [][]byte, p Progress) (*wire.SubmitBil
 		b = &stamped
 	}
 	if err := b.Validate(); err != nil {
-		return nil, fmt.Errorf("submit %q: %w: %w", b.Serial, ErrInvalid, err)
+		return nil, nil, fmt.Errorf("submit %q: %w: %w", b.Serial, ErrInvalid, err)
 	}
 	plain, err := b.Marshal()
 	if err != nil {
-		return nil, fmt.Errorf("submit %q: %w: %w", b.Serial, ErrInvalid, err)
+		return nil, nil, fmt.Errorf("submit %q: %w: %w", b.Serial, ErrInvalid, err)
 	}
 	id := bill.ID(b.OrgCode, b.Serial)
 	step(p, StageSigning, "%s (serial %q)", id, b.Serial)
@@ -149,10 +169,10 @@ func (d *Desk) prepare(b *bill.Bill, rcpt [][]byte, p Progress) (*wire.SubmitBil
 	step(p, StageEncrypting, "%s (serial %q)", id, b.Serial)
 	env, err := wallet.Seal(payload, wallet.AAD(d.net.ChainID(), id), rcpt...)
 	if err != nil {
-		return nil, fmt.Errorf("submit %q: seal: %w", b.Serial, err)
+		return nil, nil, fmt.Errorf("submit %q: seal: %w", b.Serial, err)
 	}
 	return &wire.SubmitBill{
 		Kind: b.Kind, Org: b.OrgCode, Serial: b.Serial, Code: b.Code, Total: b.Total,
 		Created: created, Commitment: commitment, Payload: env.Marshal(), Signature: sig,
-	}, nil
+	}, plain, nil
 }
