@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"ebill/app/bill"
 	"ebill/app/node"
@@ -42,6 +44,7 @@ func TestScripts(t *testing.T) {
 			"startnet":   cmdStartNet,
 			"stopnet":    cmdStopNet,
 			"falsetrust": cmdFalseTrust,
+			"encode":     cmdEncode,
 		},
 	})
 }
@@ -157,4 +160,26 @@ func cmdFalseTrust(ts *testscript.TestScript, neg bool, args []string) {
 	h[0] ^= 1 // well-formed, but another header's hash
 	nf.TrustHash = hex.EncodeToString(h)
 	ts.Check(node.WriteNetworkFileAtomic(ts.MkAbs(args[1]), nf))
+}
+
+// cmdEncode writes a UTF-8 file in another encoding, as a Windows HIS may export it:
+// `encode gbk|bom|latin1 IN OUT` (bom: UTF-8 behind a byte order mark).
+func cmdEncode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: encode gbk|bom|latin1 IN OUT")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[1]))
+	ts.Check(err)
+	switch args[0] {
+	case "gbk":
+		data, err = simplifiedchinese.GB18030.NewEncoder().Bytes(data)
+	case "bom":
+		data = append([]byte("\xEF\xBB\xBF"), data...)
+	case "latin1":
+		data, err = charmap.ISO8859_1.NewEncoder().Bytes(data)
+	default:
+		ts.Fatalf("encode: unknown encoding %q", args[0])
+	}
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[2]), data, 0o644))
 }
