@@ -115,7 +115,7 @@ func (w *watcher) round(ctx context.Context, now time.Time) {
 			r, wide := w.take(ctx, name)
 			if r.Outcome == Waiting && ctx.Err() == nil {
 				n := w.waiting[name].n + 1
-				r.Retry = now.Add(backoff(w.period, n))
+				r.Retry = time.Now().Add(backoff(w.period, n)) // a try may take a timeout or two
 				w.waiting[name] = wait{n: n, at: r.Retry}
 			} else {
 				delete(w.waiting, name)
