@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"io"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -106,26 +105,33 @@ func (c *cashierScreen) loaded(p service.Page, err error, more bool) {
 func (c *cashierScreen) onOpen() {
 	c.u.pickOpen([]string{".json"}, func(r fyne.URIReadCloser) {
 		defer r.Close()
-		b, err := bill.Decode(io.LimitReader(r, bill.MaxInput))
-		if err != nil {
-			c.u.showError(err)
-			return
+		if c.form.open(r) {
+			c.tabs.SelectIndex(0)
 		}
-		c.tabs.SelectIndex(0)
-		c.form.load(b)
 	})
 }
 
 func (c *cashierScreen) onWatch() { c.u.pickFolder(c.u.watch) }
 
+// hisWatch is one watch of a HIS export folder and what became of its files so far.
+type hisWatch struct {
+	dir          string
+	stop         context.CancelFunc
+	done, failed int
+	gbk          int             // files read as GBK
+	waiting      map[string]bool // files left in the folder after a fault, to be tried again
+	fault        error           // the latest such fault
+}
+
 // watch submits every bill the HIS exports to dir, until another folder is chosen or the desk
 // closes. The watcher belongs to the UI, not the screen, so a rebuilt screen keeps it.
 func (u *UI) watch(dir string) {
-	if u.stopWatch != nil {
-		u.stopWatch()
+	if u.watching != nil {
+		u.watching.stop()
 	}
 	ctx, stop := context.WithCancel(u.ctx)
-	u.stopWatch, u.watchDir, u.watchDone, u.watchFailed = stop, dir, 0, 0
+	w := &hisWatch{dir: dir, stop: stop, waiting: map[string]bool{}}
+	u.watching = w
 	u.watchChanged()
 	desk := u.desk
 	submit := func(ctx context.Context, b *bill.Bill) (string, error) {
@@ -135,19 +141,30 @@ func (u *UI) watch(dir string) {
 		}
 		return v.ID, nil
 	}
-	go hisdrop.Watch(ctx, dir, hisPoll, submit, u.watched)
+	go hisdrop.Watch(ctx, dir, hisPoll, submit, func(r hisdrop.Result) { u.watched(w, r) })
 }
 
-// watched counts a file of the watched folder, from the watcher's goroutine.
-func (u *UI) watched(r hisdrop.Result) {
+// watched counts a file of the watched folder, from the watcher's goroutine. A stopped
+// watch's last results are dropped: they are not the new folder's.
+func (u *UI) watched(w *hisWatch, r hisdrop.Result) {
 	fyne.Do(func() {
-		if r.Err != nil {
-			u.watchFailed++
-		} else {
-			u.watchDone++
+		if u.watching != w {
+			return
+		}
+		delete(w.waiting, r.File)
+		switch r.Outcome {
+		case hisdrop.Done:
+			w.done++
+		case hisdrop.Failed:
+			w.failed++
+		case hisdrop.Waiting:
+			w.waiting[r.File], w.fault = true, r.Err
+		}
+		if r.Encoding == service.GBK && r.Outcome != hisdrop.Waiting {
+			w.gbk++
 		}
 		u.watchChanged()
-		if u.cashier != nil {
+		if u.cashier != nil && r.Outcome == hisdrop.Done {
 			u.cashier.load()
 		}
 	})
@@ -160,8 +177,17 @@ func (u *UI) watchChanged() {
 }
 
 func (u *UI) watchText() string {
-	if u.watchDir == "" {
+	w := u.watching
+	if w == nil {
 		return ""
 	}
-	return u.tr.F("cashier.watching", u.watchDir, u.watchDone, u.watchFailed)
+	s := u.tr.F("cashier.watching", w.dir, w.done, w.failed)
+	if len(w.waiting) > 0 {
+		what, _ := u.explain(w.fault)
+		s += " " + u.tr.F("cashier.watching.wait", len(w.waiting), what)
+	}
+	if w.gbk > 0 {
+		s += " " + u.tr.F("cashier.watching.gbk", w.gbk)
+	}
+	return s
 }

@@ -31,6 +31,8 @@ var explanations = []struct {
 	{wallet.ErrExists, "err.exists", "err.exists.next"},
 	{wallet.ErrNotFound, "err.noidentity", "err.noidentity.next"},
 	{bill.ErrSyntax, "err.syntax", "err.syntax.next"},
+	{service.ErrEncoding, "err.encoding", "err.encoding.next"},
+	{service.ErrConflict, "err.conflict", "err.conflict.next"},
 	{service.ErrInvalid, "err.invalid", "err.invalid.next"},
 	{service.ErrWrongRole, "err.role", "err.role.next"},
 	{service.ErrNotReader, "err.reader", "err.reader.next"},

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -217,6 +218,22 @@ func (f *billForm) reset() {
 	f.addRow(bill.Item{Quantity: 1000}, false)
 	f.showProblems(nil)
 	f.recalc()
+}
+
+// open loads a HIS file into the form, saying so when its text was converted from GBK, and
+// reports whether it could.
+func (f *billForm) open(r io.Reader) bool {
+	b, enc, err := service.ReadBill(r)
+	if err != nil {
+		f.u.showError(err)
+		return false
+	}
+	f.load(b)
+	f.note.SetText("")
+	if enc == service.GBK {
+		f.note.SetText(f.u.tr.T("form.gbk"))
+	}
+	return true
 }
 
 // load puts a bill from a HIS file into the form for the cashier to check and submit.

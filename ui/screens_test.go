@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"ebill/app/bill"
 	"ebill/app/node"
@@ -133,5 +134,51 @@ func TestFormKeepsHIS(t *testing.T) {
 		if string(a) != string(b) {
 			t.Errorf("%s: read back\n%s\nwant\n%s", kind, b, a)
 		}
+	}
+}
+
+// TestOpenHISFile opens HIS files as the cashier's "Open HIS file" does: a GBK file fills the
+// form in readable Chinese and says it was read as GBK; a file that is neither UTF-8 nor GBK
+// is refused with a message that says so, and leaves the form as it was.
+func TestOpenHISFile(t *testing.T) {
+	u, w, _ := newTestUI(t, langZH, fixedNow)
+	want := bill.Sample(bill.Outpatient, node.DemoHospital, "HIS-1", 3, fixedNow().Add(-time.Hour))
+	var utf8 bytes.Buffer
+	if err := want.Encode(&utf8); err != nil {
+		t.Fatal(err)
+	}
+	gbk, err := simplifiedchinese.GB18030.NewEncoder().Bytes(utf8.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		file   []byte
+		ok     bool
+		note   string // what the form says after it, when it opened
+		dialog string // what the error says, when it did not
+	}{
+		{name: "utf-8", file: utf8.Bytes(), ok: true, note: ""},
+		{name: "gbk", file: gbk, ok: true, note: u.tr.T("form.gbk")},
+		{name: "latin-1", file: []byte("{\"cashier\": \"Zo\xEB\"}"), dialog: u.tr.T("err.encoding")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newBillForm(u, testAccount(), nil)
+			w.SetContent(f.content)
+			if got := f.open(bytes.NewReader(tt.file)); got != tt.ok {
+				t.Fatalf("open = %v, want %v", got, tt.ok)
+			}
+			if !tt.ok {
+				dialogSays(t, w, tt.dialog)
+				if f.payerName.Text != "" {
+					t.Errorf("payer %q after a refused file", f.payerName.Text)
+				}
+				return
+			}
+			if f.note.Text != tt.note || f.payerName.Text != want.Payer.Name {
+				t.Errorf("note %q, payer %q; want %q, %q", f.note.Text, f.payerName.Text, tt.note, want.Payer.Name)
+			}
+		})
 	}
 }

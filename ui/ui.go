@@ -83,10 +83,7 @@ type UI struct {
 	settings *settingsScreen
 	stopAuto context.CancelFunc // the automatic reviewer, while on
 
-	// The watched HIS export folder, while there is one.
-	stopWatch              context.CancelFunc
-	watchDir               string
-	watchDone, watchFailed int
+	watching *hisWatch // the watched HIS export folder, while there is one
 
 	// pickOpen and pickSave ask the user for a file; tests replace them, because the file
 	// dialogs cannot be driven by the test driver.
@@ -353,9 +350,9 @@ func (u *UI) switched(name string, id *wallet.Identity, desk *service.Desk) {
 	fyne.Do(func() {
 		u.prefs.SetString(prefIdentity, name)
 		u.id, u.desk = id, desk
-		if u.stopWatch != nil { // the HIS folder was the previous identity's to submit
-			u.stopWatch()
-			u.stopWatch, u.watchDir = nil, ""
+		if u.watching != nil { // the HIS folder was the previous identity's to submit
+			u.watching.stop()
+			u.watching = nil
 		}
 		u.setAutoReview(u.prefs.Bool(prefAuto))
 		u.showWork()

@@ -60,6 +60,10 @@ type App struct {
 	seen    *seenCache
 	pending *pending
 	blockTx [][32]byte // hashes of the transactions of the block being finalized
+	// blockTime is the time of the block being finalized; lastTime, of the last committed
+	// one, which CheckTx judges a bill's creation time by (zero after a restart, until the
+	// next block: FinalizeBlock judges by its own block's time in any case).
+	blockTime time.Time
 
 	mu     sync.Mutex // serializes the writers of tree
 	tree   *iavl.MutableTree
@@ -72,6 +76,7 @@ type App struct {
 	chainID   string
 	committed *iavl.ImmutableTree // latest saved version; nil before the first Commit
 	previous  *iavl.ImmutableTree // the one before: light clients read at their latest header − 1
+	lastTime  time.Time
 	genesis   *overlay            // the genesis state, for CheckTx before the first Commit
 }
 
@@ -288,7 +293,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 		x = &exec{st: newOverlay(committed), chainID: chainID}
 		err = x.authenticate(tx, sigOK)
 	} else {
-		x, err = execute(committed, chainID, height+1, time.Time{}, tx, sigOK)
+		x, err = execute(committed, chainID, height+1, a.lastTime, tx, sigOK)
 	}
 	code, ok := wire.CodeOf(err)
 	switch {
@@ -399,7 +404,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	chainID := a.chainID
 	a.cmu.RUnlock()
 	txs, errs, sigOK := a.decodeBlock(req.Txs)
-	a.blockTx = a.blockTx[:0]
+	a.blockTx, a.blockTime = a.blockTx[:0], req.Time
 	for _, tx := range txs {
 		if tx != nil {
 			a.blockTx = append(a.blockTx, tx.Hash)
@@ -485,7 +490,7 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	if err != nil {
 		return nil, fmt.Errorf("commit: reopen version %d: %w", version, err)
 	}
-	a.previous, a.committed, a.genesis = a.committed, imm, nil
+	a.previous, a.committed, a.genesis, a.lastTime = a.committed, imm, nil, a.blockTime
 	// The mempool drops the committed block's transactions now; their signers get their
 	// places back, and places of transactions this node never saw again expire.
 	a.pending.release(a.blockTx...)

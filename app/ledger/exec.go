@@ -276,6 +276,12 @@ func (x *exec) fill(b *wire.BillRecord, m *wire.SubmitBill) error {
 	if m.Revision != b.Revision {
 		return wire.Refuse(wire.CodeStaleRevision, "bill %s: the submission is of revision %d, the ledger's next is %d", b.ID, m.Revision, b.Revision)
 	}
+	// Judged by the block's time, not a clock of the desk's or the bill's, so no fixed
+	// date ever turns a valid bill invalid; zero only in CheckTx before the first block.
+	if !x.time.IsZero() && m.Created.After(x.time.Add(wire.MaxCreatedAhead)) {
+		return wire.Refuse(wire.CodeInvalid, "bill %s: created %s, after the block time %s", b.ID,
+			m.Created.UTC().Format(time.RFC3339), x.time.UTC().Format(time.RFC3339))
+	}
 	b.Kind, b.Code, b.Total, b.Created, b.Commitment = m.Kind, m.Code, m.Total, m.Created, m.Commitment
 	b.Digest = m.Digest(x.chainID)
 	b.Cashier, b.CashierSig = x.signer.Pub, m.Signature

@@ -150,6 +150,11 @@ func TestRefusals(t *testing.T) {
 		}, wire.CodeOK, wire.CodeNotFound, false, "bill code"},
 		{"withdraw an issued bill", func() []byte { return h1.tx(t, &wire.Withdraw{ID: issuedID}) },
 			wire.CodeOK, wire.CodeBadState, false, "not yet issued"},
+		{"created years after the block", func() []byte {
+			m := h1.submission(org1, "future", 100, 16)
+			m.Created = m.Created.AddDate(3, 0, 0)
+			return h1.tx(t, h1.signed(m))
+		}, wire.CodeInvalid, wire.CodeInvalid, false, "after the block time"},
 		{"negative total", func() []byte { return h1.tx(t, h1.submission(org1, "neg", -5, 16)) },
 			wire.CodeInvalid, wire.CodeInvalid, false, "only red bills"},
 	}

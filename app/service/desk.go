@@ -1,11 +1,11 @@
 package service
 
 import (
-	"encoding/hex"
 	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -223,8 +223,8 @@ type View struct {
 	Timeline []wire.Event
 	// Verified is where the record was proven: height, app hash, share of voting power.
 	Verified lightclient.Verified
-	// Existed is set by Submit when the ledger already held another bill with this org and
-	// serial.
+	// Existed is set by Submit when the ledger already held this same bill, from an earlier
+	// submission (another bill under its org and serial is ErrConflict).
 	Existed bool
 	// Reason is the latest reason the bill was withdrawn, rejected or reversed with, and
 	// Notes the reason of each of Timeline ("" for none), as the bill's orgs read them.

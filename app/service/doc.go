@@ -19,6 +19,9 @@
 //	v, err = cashier.Issue(ctx, v.ID, progress)        // v.Bill has its number and check code
 //	v, err = cashier.Render(ctx, pdf, v.ID)
 //
+// A HIS file is read with ReadBill, which takes UTF-8 (with or without a byte order mark)
+// and GBK, and says which it was.
+//
 // Every value shown comes from the light node, proven against a verified header; View says
 // where (height, share of voting power). Lists of bills are hints: each record in a Page
 // has been fetched again with a proof.
@@ -31,7 +34,7 @@
 //
 // Errors the front ends map to messages are the ErrXxx variables: ErrWrongRole,
 // ErrNotReader, ErrNotFound, ErrVerification, ErrTrustExpired (re-import the network file),
-// ErrAttack, ErrNetworkDown, ErrTimeout, ErrSegmentExhausted, ErrInvalid, ErrBadState,
-// ErrRefused, ErrKeyMismatch. Each error wraps at most one of them, so their order in a
+// ErrAttack, ErrNetworkDown, ErrTimeout, ErrSegmentExhausted, ErrEncoding, ErrConflict,
+// ErrInvalid, ErrBadState, ErrRefused, ErrKeyMismatch. Each error wraps at most one of them, so their order in a
 // front end's table does not matter.
 package service

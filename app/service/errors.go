@@ -30,6 +30,11 @@ var (
 	ErrTimeout = errors.New("timed out")
 	// ErrSegmentExhausted: the org's number segment for the bill code is used up or missing.
 	ErrSegmentExhausted = errors.New("number segment exhausted")
+	// ErrEncoding: a HIS file is neither UTF-8 nor GBK; the error says where.
+	ErrEncoding = errors.New("neither utf-8 nor gbk")
+	// ErrConflict: the ledger holds another bill under the org and business serial (业务流水号)
+	// of the one submitted; the error names the serial and the bill's id.
+	ErrConflict = errors.New("business serial used by another bill")
 	// ErrInvalid: the bill breaks the rules; the error also wraps bill.Problems.
 	ErrInvalid = errors.New("invalid bill")
 	// ErrBadState: the bill's status does not allow this (issuing a rejected bill).

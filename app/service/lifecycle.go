@@ -74,7 +74,7 @@ func (d *Desk) Reverse(ctx context.Context, id, reason string, p Progress) (*Vie
 		return nil, err
 	}
 	red := v.Bill.Reversal(id, bill.RedSerial(v.Bill.Serial), reason, time.Now())
-	sub, err := d.prepare(red, 1, rcpt, p)
+	sub, _, err := d.prepare(red, 1, rcpt, p)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

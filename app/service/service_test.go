@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,9 +83,21 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("idempotent submit", func(t *testing.T) {
-		again, err := cashierA.Submit(ctx, &a.Bill.Bill, nil)
-		if err != nil || again.ID != a.ID || !again.Existed || again.Record.Revision != 1 {
-			t.Fatalf("submit again: %v, existed %v", err, again != nil && again.Existed)
+		for _, d := range []*service.Desk{cashierA, cashierA2} {
+			again, err := d.Submit(ctx, &a.Bill.Bill, nil)
+			if err != nil || again.ID != a.ID || !again.Existed || again.Record.Revision != 1 {
+				t.Fatalf("submit again: %v, existed %v", err, again != nil && again.Existed)
+			}
+		}
+	})
+
+	t.Run("serial conflict", func(t *testing.T) {
+		other := a.Bill.Bill
+		other.Payer.Name = "王五"
+		_, err := cashierA.Submit(ctx, &other, nil)
+		if !errors.Is(err, service.ErrConflict) || !strings.Contains(err.Error(), fmt.Sprintf("%q", other.Serial)) ||
+			!strings.Contains(err.Error(), a.ID) {
+			t.Fatalf("another bill under serial %q: %v, want ErrConflict naming the serial and %s", other.Serial, err, a.ID)
 		}
 	})
 

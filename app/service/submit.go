@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -14,8 +15,9 @@ import (
 )
 
 // Submit validates b, seals it to its hospital and bureau, signs, broadcasts, waits for the
-// commit and returns the bill read back through the light node. Submitting the same org and
-// serial again returns the bill the ledger holds, with Existed set when it is not this one.
+// commit and returns the bill read back through the light node. Submitting the same bill
+// again returns the one the ledger holds, with Existed set; another bill under the same org
+// and serial is ErrConflict.
 func (d *Desk) Submit(ctx context.Context, b *bill.Bill, p Progress) (*View, error) {
 	rcpt, err := d.recipients(ctx)
 	if err != nil {
@@ -97,7 +99,7 @@ func (d *Desk) submit(ctx context.Context, b *bill.Bill, rcpt [][]byte, p Progre
 	if b.Red != nil {
 		return nil, fmt.Errorf("submit %q: %w: a red bill is made by Reverse", b.Serial, ErrInvalid)
 	}
-	msg, err := d.prepare(b, 1, rcpt, p)
+	msg, plain, err := d.prepare(b, 1, rcpt, p)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +114,7 @@ func (d *Desk) submit(ctx context.Context, b *bill.Bill, rcpt [][]byte, p Progre
 		if rerr != nil {
 			return nil, rerr
 		}
-		if msg, err = d.prepare(b, v.Record.Revision+1, rcpt, p); err != nil {
+		if msg, _, err = d.prepare(b, v.Record.Revision+1, rcpt, p); err != nil {
 			return nil, err
 		}
 		s, err = d.send(ctx, msg, what, p)
@@ -124,16 +126,35 @@ func (d *Desk) submit(ctx context.Context, b *bill.Bill, rcpt [][]byte, p Progre
 	if err != nil {
 		return nil, err
 	}
-	v.Existed = v.Record.Commitment != msg.Commitment
+	if v.Record.Commitment == msg.Commitment {
+		return v, nil
+	}
+	// Each submission draws a fresh seed, so an earlier submission of this same bill has
+	// another commitment too: only the content tells a repeat from a second bill that
+	// reuses the serial.
+	if v.Bill == nil {
+		return nil, fmt.Errorf("submit %q: %w: bill %s is on the ledger under this serial, and this desk cannot read it to compare",
+			b.Serial, ErrConflict, id)
+	}
+	held, err := v.Bill.Bill.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("submit %q: compare with bill %s: %w", b.Serial, id, err)
+	}
+	if !bytes.Equal(held, plain) {
+		return nil, fmt.Errorf("submit %q: %w: bill %s on the ledger has this serial and other content",
+			b.Serial, ErrConflict, id)
+	}
+	v.Existed = true
 	return v, nil
 }
 
 // prepare checks b and makes its submission as revision rev: a fresh seed, the commitment
 // to the bill's fields under it, the cashier's signature over the identity digest, and the
-// payload (seed ‖ canonical bytes) sealed to rcpt and bound to this chain and bill.
-func (d *Desk) prepare(b *bill.Bill, rev uint32, rcpt [][]byte, p Progress) (*wire.SubmitBill, error) {
+// payload (seed ‖ canonical bytes) sealed to rcpt and bound to this chain and bill. It also
+// returns the canonical bytes, as stamped.
+func (d *Desk) prepare(b *bill.Bill, rev uint32, rcpt [][]byte, p Progress) (*wire.SubmitBill, []byte, error) {
 	if b.OrgCode != d.acct.Org {
-		return nil, fmt.Errorf("submit %q: %w: the bill is of org %q, the cashier of %q", b.Serial, ErrNotReader, b.OrgCode, d.acct.Org)
+		return nil, nil, fmt.Errorf("submit %q: %w: the bill is of org %q, the cashier of %q", b.Serial, ErrNotReader, b.OrgCode, d.acct.Org)
 	}
 	// The payee (收款单位) is the org as the ledger registers it, whatever a HIS file says:
 	// the bureau's review refuses any other.
@@ -143,15 +164,15 @@ func (d *Desk) prepare(b *bill.Bill, rev uint32, rcpt [][]byte, p Progress) (*wi
 		b = &stamped
 	}
 	if err := b.Validate(); err != nil {
-		return nil, fmt.Errorf("submit %q: %w: %w", b.Serial, ErrInvalid, err)
+		return nil, nil, fmt.Errorf("submit %q: %w: %w", b.Serial, ErrInvalid, err)
 	}
 	plain, err := b.Marshal()
 	if err != nil {
-		return nil, fmt.Errorf("submit %q: %w: %w", b.Serial, ErrInvalid, err)
+		return nil, nil, fmt.Errorf("submit %q: %w: %w", b.Serial, ErrInvalid, err)
 	}
 	id, tag, err := d.serialID(b.Serial)
 	if err != nil {
-		return nil, fmt.Errorf("submit %q: %w", b.Serial, err)
+		return nil, nil, fmt.Errorf("submit %q: %w", b.Serial, err)
 	}
 	step(p, StageSigning, "%s (serial %q)", id, b.Serial)
 	var seed [seedSize]byte
@@ -170,8 +191,8 @@ func (d *Desk) prepare(b *bill.Bill, rev uint32, rcpt [][]byte, p Progress) (*wi
 	step(p, StageEncrypting, "%s (serial %q)", id, b.Serial)
 	env, err := wallet.Seal(payload, wallet.AAD(d.net.ChainID(), id), rcpt...)
 	if err != nil {
-		return nil, fmt.Errorf("submit %q: seal: %w", b.Serial, err)
+		return nil, nil, fmt.Errorf("submit %q: seal: %w", b.Serial, err)
 	}
 	msg.Payload = env.Marshal()
-	return msg, nil
+	return msg, plain, nil
 }

@@ -24,6 +24,9 @@ const (
 	maxSealed    = MaxReason + sealOverhead
 	maxSerial    = 64
 	maxKey       = 4096 // HPKE public keys and wrapped org keys
+	// MaxCreatedAhead is how far a bill's creation time may be ahead of the block that
+	// records it: a desk's clock may run a little fast, a bill dated next year is refused.
+	MaxCreatedAhead = time.Hour
 	// MaxRevisions bounds how often one bill is resubmitted, and so its stored history.
 	MaxRevisions = 16
 	// MaxRevisionEvents bounds the events of one revision, which the record holds: the

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"ebill/app/bill"
+	"ebill/app/service"
 	"ebill/cmd/internal/cmdline"
 	"ebill/internal/files"
 	"ebill/render"
@@ -16,7 +17,7 @@ import (
 func init() {
 	program.Register(cmdline.Command[*cli]{Name: "bill validate", Args: "FILE",
 		Usage: "check a bill (HIS JSON, docs/bill-json.md): every problem",
-		Help:  `One problem a line, as "path: 中文 / English".`,
+		Help:  `One problem a line, as "path: 中文 / English". A file in GBK is read as GBK, and says so.`,
 		Run: func(c *cli, args []string) error {
 			pos, err := parse(c.flags("bill validate"), args, 1, 1, "a bill FILE")
 			if err != nil {
@@ -35,14 +36,16 @@ func init() {
 		}})
 }
 
-// readBill decodes a bill file. A file that cannot be read or is not bill JSON is input
-// error (exit 2), named as file:line:column so an editor can jump there.
-func readBill(path string) (*bill.Bill, error) {
-	data, err := os.ReadFile(path)
+// readBill decodes a bill file in UTF-8 or GBK, and says which when it is not plain UTF-8.
+// A file that cannot be read, is in another encoding or is not bill JSON is input error
+// (exit 2), named as file:line:column when an editor can jump there.
+func readBill(path string) (*bill.Bill, service.Encoding, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, inputErr(fmt.Errorf("read bill: %w", err))
+		return nil, service.UTF8, inputErr(fmt.Errorf("read bill: %w", err))
 	}
-	b, err := bill.Unmarshal(data)
+	defer f.Close()
+	b, enc, err := service.ReadBill(f)
 	var se *bill.SyntaxError
 	switch {
 	case errors.As(err, &se):
@@ -50,11 +53,26 @@ func readBill(path string) (*bill.Bill, error) {
 		if se.Path != "" {
 			at = se.Path + ": "
 		}
-		return nil, inputErr(fmt.Errorf("%s:%d:%d: %s%v", path, se.Line, se.Col, at, se.Err))
+		return nil, enc, inputErr(fmt.Errorf("%s:%d:%d: %s%v", path, se.Line, se.Col, at, se.Err))
 	case err != nil:
-		return nil, inputErr(fmt.Errorf("%s: %w", path, err))
+		return nil, enc, inputErr(fmt.Errorf("%s: %w", path, err))
 	}
-	return b, nil
+	return b, enc, nil
+}
+
+// encodingNote is how a file was read, for the JSON results: empty for plain UTF-8.
+func encodingNote(enc service.Encoding) string {
+	if enc == service.UTF8 {
+		return ""
+	}
+	return enc.String()
+}
+
+// noteGBK tells the user that a file was converted from GBK, so that they check its text.
+func (c *cli) noteGBK(path string, enc service.Encoding) {
+	if enc == service.GBK && !c.json {
+		fmt.Fprintf(c.stdout, "note: %s %s\n", path, enc)
+	}
 }
 
 // problem is bill.Problem as --json prints it.
@@ -84,10 +102,11 @@ func problems(err error) []problem {
 }
 
 func (c *cli) billValidate(path string) error {
-	b, err := readBill(path)
+	b, enc, err := readBill(path)
 	if err != nil {
 		return err
 	}
+	c.noteGBK(path, enc)
 	ps := problems(b.Validate())
 	// Characters the bundled font lacks do not make a bill invalid (they are rare names);
 	// they print only with a fallback font, so the cashier hears of them now.
@@ -95,10 +114,11 @@ func (c *cli) billValidate(path string) error {
 	if c.json {
 		if err := c.printJSON(struct {
 			File     string    `json:"file"`
+			Encoding string    `json:"encoding,omitempty"`
 			Valid    bool      `json:"valid"`
 			Problems []problem `json:"problems"`
 			Warnings []problem `json:"warnings"`
-		}{path, len(ps) == 0, nonNil(ps), warnings}); err != nil {
+		}{path, encodingNote(enc), len(ps) == 0, nonNil(ps), warnings}); err != nil {
 			return err
 		}
 	} else {
@@ -119,10 +139,11 @@ func (c *cli) billValidate(path string) error {
 }
 
 func (c *cli) billPreview(path, out string) error {
-	b, err := readBill(path)
+	b, enc, err := readBill(path)
 	if err != nil {
 		return err
 	}
+	c.noteGBK(path, enc)
 	if ps := problems(b.Validate()); len(ps) > 0 {
 		for _, p := range ps {
 			fmt.Fprintln(c.stdout, p)

@@ -42,9 +42,11 @@ Usage:
 	Exits: []cmdline.Exit{
 		{Code: 0, Means: "success"},
 		{Code: 1, Means: `failed: the bill is invalid, the ledger refused (unknown id, wrong role or org, wrong
-state), wrong passphrase, or (submit) some of the files failed`},
-		{Code: 2, Means: "bad usage, or input that cannot be read or parsed (file:line:column)",
-			Errs: []error{cmdline.ErrUsage, errInput, bill.ErrSyntax}},
+state, a business serial another bill has), wrong passphrase, or (submit) some of the
+files failed`},
+		{Code: 2, Means: `bad usage, or input that cannot be read or parsed (file:line:column), or is neither
+UTF-8 nor GBK`,
+			Errs: []error{cmdline.ErrUsage, errInput, bill.ErrSyntax, service.ErrEncoding}},
 		{Code: 3, Means: `verification failed: the light node refused an answer or a header, saw an attack, or
 its trust root expired; (verify) the PDF carries no proof that the trusted validators
 signed, or none could be read`,

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"ebill/app/bill"
 	"ebill/app/node"
@@ -46,6 +48,7 @@ func TestScripts(t *testing.T) {
 			"stopnet":    cmdStopNet,
 			"falsetrust": cmdFalseTrust,
 			"tamperpdf":  cmdTamperPDF,
+			"encode":     cmdEncode,
 		},
 	})
 }
@@ -215,4 +218,26 @@ func cmdTamperPDF(ts *testscript.TestScript, neg bool, args []string) {
 	var out bytes.Buffer
 	ts.Check(render.Render(&out, &bill.Issued{Bill: *b}, render.Options{Attachment: att}))
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), out.Bytes(), 0o644))
+}
+
+// cmdEncode writes a UTF-8 file in another encoding, as a Windows HIS may export it:
+// `encode gbk|bom|latin1 IN OUT` (bom: UTF-8 behind a byte order mark).
+func cmdEncode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: encode gbk|bom|latin1 IN OUT")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[1]))
+	ts.Check(err)
+	switch args[0] {
+	case "gbk":
+		data, err = simplifiedchinese.GB18030.NewEncoder().Bytes(data)
+	case "bom":
+		data = append([]byte("\xEF\xBB\xBF"), data...)
+	case "latin1":
+		data, err = charmap.ISO8859_1.NewEncoder().Bytes(data)
+	default:
+		ts.Fatalf("encode: unknown encoding %q", args[0])
+	}
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[2]), data, 0o644))
 }

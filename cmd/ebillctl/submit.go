@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"ebill/app/bill"
 	"ebill/app/service"
@@ -18,7 +20,8 @@ type submitted struct {
 	ID       string    `json:"id,omitempty"`
 	Status   string    `json:"status,omitempty"`
 	Height   int64     `json:"height,omitempty"`
-	Existed  bool      `json:"existed,omitempty"` // the ledger already held this org and serial
+	Existed  bool      `json:"existed,omitempty"`  // the ledger already held this same bill
+	Encoding string    `json:"encoding,omitempty"` // how the file was read, when not plain UTF-8
 	Error    string    `json:"error,omitempty"`
 	Problems []problem `json:"problems,omitempty"`
 
@@ -29,7 +32,8 @@ func init() {
 	program.Register(cmdline.Command[*cli]{Name: "submit", Args: "FILE|DIR …", Run: (*cli).cmdSubmit,
 		Usage: "sign, encrypt and upload bills",
 		Help: `A directory: every *.json in it, a HIS batch. Each file is reported; a bad one does
-not stop the others.`})
+not stop the others. A file may be UTF-8 or GBK (a Chinese Windows HIS); another bill
+under a business serial already used fails as a conflict.`})
 }
 
 func (c *cli) cmdSubmit(args []string) error {
@@ -46,7 +50,8 @@ func (c *cli) cmdSubmit(args []string) error {
 	var at []int // results index of each bill
 	for i, f := range files {
 		results[i].File = f
-		b, err := readBill(f)
+		b, enc, err := readBill(f)
+		results[i].Encoding = encodingNote(enc)
 		if err != nil {
 			results[i].fail(err)
 			continue
@@ -67,18 +72,30 @@ func (c *cli) cmdSubmit(args []string) error {
 			return nil
 		})
 		if err != nil {
-			return err // nothing was sent: the network or the identity is not usable
+			// Nothing was sent: the network or the identity is not usable. Each bill says
+			// so beside the files that could not be read.
+			for _, i := range at {
+				results[i].fail(fmt.Errorf("not sent: %w", err))
+			}
 		}
 	}
 	return c.printSubmitted(results)
+}
+
+// readAs says how the file was read, when it was not plain UTF-8.
+func (r *submitted) readAs() string {
+	if r.Encoding == "" {
+		return ""
+	}
+	return ", " + r.Encoding
 }
 
 func (r *submitted) fail(err error) {
 	r.err, r.Error, r.Problems = err, err.Error(), problems(err)
 }
 
-// billFiles expands directories to the *.json files in them, in name order: a HIS drops a
-// batch into a directory.
+// billFiles expands directories to the *.json files in them (any case), in name order: a HIS
+// drops a batch into a directory.
 func billFiles(args []string) ([]string, error) {
 	var files []string
 	for _, a := range args {
@@ -90,15 +107,20 @@ func billFiles(args []string) ([]string, error) {
 			files = append(files, a)
 			continue
 		}
-		m, err := filepath.Glob(filepath.Join(a, "*.json"))
+		entries, err := os.ReadDir(a)
 		if err != nil {
 			return nil, inputErr(fmt.Errorf("submit: %w", err))
 		}
-		if len(m) == 0 {
+		n := len(files)
+		for _, e := range entries { // in name order
+			// A Windows HIS may well write NAME.JSON.
+			if !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".json") {
+				files = append(files, filepath.Join(a, e.Name()))
+			}
+		}
+		if len(files) == n {
 			return nil, inputErr(fmt.Errorf("submit: no *.json files in %s", a))
 		}
-		slices.Sort(m)
-		files = append(files, m...)
 	}
 	return files, nil
 }
@@ -123,9 +145,9 @@ func (c *cli) printSubmitted(results []submitted) error {
 					fmt.Fprintf(c.stdout, "        %s\n", p)
 				}
 			case r.Existed:
-				fmt.Fprintf(c.stdout, "exists  %s: %s %s (height %d)\n", r.File, r.ID, r.Status, r.Height)
+				fmt.Fprintf(c.stdout, "exists  %s: %s %s (height %d)%s\n", r.File, r.ID, r.Status, r.Height, r.readAs())
 			default:
-				fmt.Fprintf(c.stdout, "ok      %s: %s %s (height %d)\n", r.File, r.ID, r.Status, r.Height)
+				fmt.Fprintf(c.stdout, "ok      %s: %s %s (height %d)%s\n", r.File, r.ID, r.Status, r.Height, r.readAs())
 			}
 		}
 	}
@@ -134,8 +156,12 @@ func (c *cli) printSubmitted(results []submitted) error {
 		return nil
 	case len(failed) == len(results):
 		// One cause for all (the network is down, the only file is unreadable) decides the
-		// exit code.
-		return fmt.Errorf("submit: %d of %d bills failed; the first: %w", len(failed), len(results), failed[0])
+		// exit code: the first bill that could be read and was not sent says it best.
+		cause := failed[0]
+		if i := slices.IndexFunc(failed, func(err error) bool { return !errors.Is(err, errInput) }); i >= 0 {
+			cause = failed[i]
+		}
+		return fmt.Errorf("submit: %d of %d bills failed: %w", len(failed), len(results), cause)
 	default:
 		return fmt.Errorf("submit: %d of %d bills failed", len(failed), len(results))
 	}
