@@ -77,7 +77,7 @@ type App struct {
 	committed *iavl.ImmutableTree // latest saved version; nil before the first Commit
 	previous  *iavl.ImmutableTree // the one before: light clients read at their latest header − 1
 	lastTime  time.Time
-	genesis   *overlay            // the genesis state, for CheckTx before the first Commit
+	genesis   *overlay // the genesis state, for CheckTx before the first Commit
 }
 
 var _ abci.Application = (*App)(nil)
