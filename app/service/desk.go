@@ -43,7 +43,7 @@ type Desk struct {
 	alarm  error               // grants whose key is not the org's on the ledger; wraps ErrKeyMismatch
 	orgs   map[string]wire.Org // orgs read so far; name, credit code and bureau never change
 	seen   map[[32]byte]string // review fingerprints → the bill that had it
-	opened map[[32]byte][]byte // salt ‖ canonical bytes by commitment; see remember
+	opened map[[32]byte]opened // bills sealed or opened, by commitment; see remember
 	envs   map[string][]byte   // proven envelopes by payload key; see envelope
 }
 
@@ -64,7 +64,7 @@ func (n *Network) As(ctx context.Context, id *wallet.Identity) (*Desk, error) {
 			Org: a.Org, OrgName: o.Name, OrgCredit: o.CreditCode, Bureau: o.Bureau},
 		orgs:   map[string]wire.Org{o.ID: o},
 		seen:   map[[32]byte]string{},
-		opened: map[[32]byte][]byte{},
+		opened: map[[32]byte]opened{},
 		envs:   map[string][]byte{},
 	}
 	d.seq.Store(a.Seq)
@@ -375,20 +375,11 @@ func (d *Desk) open(ctx context.Context, v *View) error {
 			return fmt.Errorf("%w: %s of %q may not read bills of %q", ErrNotReader, d.acct.Role, d.acct.Org, rec.Org)
 		}
 	}
-	data, err := d.payload(ctx, v.at, rec)
+	o, err := d.payload(ctx, v.at, rec)
 	if err != nil {
 		return err
 	}
-	seed, plain := [seedSize]byte(data[:seedSize]), data[seedSize:]
-	b, err := bill.Unmarshal(plain)
-	if err != nil {
-		return fmt.Errorf("%w: the payload is not a bill: %w", ErrVerification, err)
-	}
-	if b.Commit(seed) != rec.Commitment {
-		return fmt.Errorf("%w: payload does not match the commitment on the ledger", ErrVerification)
-	}
-	d.remember(rec.Commitment, data)
-	v.Bill, v.seed = issued(b, rec), seed
+	v.Bill, v.seed = issued(o.bill, rec), o.seed
 	return d.openNotes(ctx, v)
 }
 
@@ -435,48 +426,64 @@ func issued(b *bill.Bill, rec *wire.BillRecord) *bill.Issued {
 	return &bill.Issued{Bill: *b, ID: rec.ID, Number: rec.Number, CheckCode: rec.CheckCode, IssuedAt: rec.IssuedAt}
 }
 
-// payload returns seed ‖ canonical bytes of the bill's current revision: from the cache
-// when this desk opened or sealed it before, else read with a proof and decrypted. The
-// caller checks them against the commitment.
-func (d *Desk) payload(ctx context.Context, st *lightclient.Snapshot, rec *wire.BillRecord) ([]byte, error) {
+// opened is a bill this desk sealed or opened, decoded once, with the seed of its
+// commitment. Its fields are shared by the Views that show it and never changed.
+type opened struct {
+	seed [seedSize]byte
+	bill *bill.Bill
+}
+
+// payload returns the bill of rec's current revision, checked against rec's commitment:
+// from the cache when this desk sealed or opened it before, else read with a proof,
+// decrypted and decoded.
+func (d *Desk) payload(ctx context.Context, st *lightclient.Snapshot, rec *wire.BillRecord) (opened, error) {
 	d.mu.Lock()
-	data, ok := d.opened[rec.Commitment]
+	o, ok := d.opened[rec.Commitment]
 	d.mu.Unlock()
 	if ok {
-		return data, nil
+		return o, nil
 	}
 	env, err := d.envelope(ctx, st, rec.ID, rec.Revision)
 	if err != nil {
-		return nil, err
+		return o, err
 	}
 	k, err := d.key(ctx, env)
 	if err != nil {
-		return nil, err
+		return o, err
 	}
-	data, err = env.Open(wallet.AAD(d.net.ChainID(), rec.ID), k)
+	data, err := env.Open(wallet.AAD(d.net.ChainID(), rec.ID), k)
 	if err != nil {
-		return nil, fmt.Errorf("%w: payload does not open: %w", ErrVerification, err)
+		return o, fmt.Errorf("%w: payload does not open: %w", ErrVerification, err)
 	}
 	if len(data) < seedSize {
-		return nil, fmt.Errorf("%w: payload of %d bytes has no seed", ErrVerification, len(data))
+		return o, fmt.Errorf("%w: payload of %d bytes has no seed", ErrVerification, len(data))
 	}
-	return data, nil
+	o.seed = [seedSize]byte(data[:seedSize])
+	if o.bill, err = bill.Unmarshal(data[seedSize:]); err != nil {
+		return o, fmt.Errorf("%w: the payload is not a bill: %w", ErrVerification, err)
+	}
+	if o.bill.Commit(o.seed) != rec.Commitment {
+		return o, fmt.Errorf("%w: payload does not match the commitment on the ledger", ErrVerification)
+	}
+	d.remember(rec.Commitment, o)
+	return o, nil
 }
 
-// maxOpened bounds the payload cache: a batch of a thousand bills fits.
+// maxOpened bounds the cache of opened bills: a batch of a thousand bills fits.
 const maxOpened = 2048
 
-// remember caches a payload under its commitment. A payload never changes, and a bill is
-// read back after every transition; the commitment in each proven record still decides
-// whether the cached bytes are the bill's. Bills sealed after a key rotation have new
-// commitments, so the cache never lets a revoked member read them.
-func (d *Desk) remember(commitment [32]byte, data []byte) {
+// remember caches a bill under its commitment, so that each bill is decoded at most once
+// by a desk: a payload never changes, and a bill is read back after every transition; the
+// commitment in each proven record still decides whether the cached bill is the bill's.
+// Bills sealed after a key rotation have new commitments, so the cache never lets a
+// revoked member read them.
+func (d *Desk) remember(commitment [32]byte, o opened) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.opened) >= maxOpened {
 		clear(d.opened)
 	}
-	d.opened[commitment] = data
+	d.opened[commitment] = o
 }
 
 // seedSize is the length of the random seed that starts every payload: the envelope holds

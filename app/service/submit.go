@@ -179,7 +179,8 @@ func (d *Desk) prepare(b *bill.Bill, rev uint32, rcpt [][]byte, p Progress) (*wi
 	rand.Read(seed[:])
 	commitment := b.Commit(seed)
 	payload := append(seed[:], plain...)
-	d.remember(commitment, payload)
+	sealed := *b
+	d.remember(commitment, opened{seed: seed, bill: &sealed})
 	// The ledger keeps the creation time to the minute; the payload keeps it whole.
 	msg := &wire.SubmitBill{
 		Kind: b.Kind, Org: b.OrgCode, Serial: tag, Code: b.Code, Total: b.Total,

@@ -20,12 +20,20 @@
 //
 // # Reading state
 //
-// Query path QueryKey with a store key (BillKey, NumberKey, PayloadKey, AccountKey, OrgKey,
-// GrantKey, SegmentKey), an explicit height H and Prove returns the value, the key and H
-// echoed, and one ProofOpType proof op. Decode the value with DecodeBillRecord,
-// DecodeAccount, DecodeOrg, DecodeGrant or DecodeSegment; a NumberKey's value is the bill
-// id, a PayloadKey's the sealed envelope. QueryQueue and QueryBills take an encoded
-// ListRequest and answer a ListPage (unproven hints: fetch each bill again with a proof).
+// Query path QueryKey with a store key (BillKey, HistoryKey, NumberKey, PayloadKey,
+// AccountKey, OrgKey, GrantKey, SegmentKey), an explicit height H and Prove returns the
+// value, the key and H echoed, and one ProofOpType proof op. Decode the value with
+// DecodeBillRecord, DecodeHistory, DecodeAccount, DecodeOrg, DecodeGrant or DecodeSegment;
+// a NumberKey's value is the bill id, a PayloadKey's the sealed envelope. QueryQueue and
+// QueryBills take an encoded ListRequest and answer a ListPage of bill ids (unproven
+// hints: fetch each bill with a proof).
+//
+// # Bounds
+//
+// Every record decodes within fixed bounds whatever its signers sent: a record holds the
+// current revision's events only (at most MaxRevisionEvents; earlier revisions' are a
+// History each, at most MaxRevisions), a list page holds ids only (MaxListPageBytes), and
+// each field has its own limit. A limit reached is a refusal with its own Code.
 //
 // Every encoding is canonical (one value, one byte string), so signatures, tx hashes and
 // the app hash cannot disagree across nodes. `go doc -short` runs past one screen: the
