@@ -214,6 +214,28 @@ func TestLyingPrimary(t *testing.T) {
 		})
 	}
 
+	// A payload is not in the tree, only its hash: one whose bytes do not hash to the
+	// proven value is refused.
+	t.Run("changed payload", func(t *testing.T) {
+		st, err := lc.Latest(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := st.Payload(ctx, ch.issued.ID, ch.issued.Revision); err != nil {
+			t.Fatalf("honest payload refused: %v", err)
+		}
+		l.lie("abci_query", rewrite(t, func(a *answer) {
+			if a.Response.ProofOps == nil && len(a.Response.Value) > 0 { // the payload, not the proven hash
+				a.Response.Value = bytes.Clone(a.Response.Value)
+				a.Response.Value[0] ^= 1
+			}
+		}))
+		defer l.lie("abci_query", nil)
+		if p, _, err := st.Payload(ctx, ch.issued.ID, ch.issued.Revision); !errors.Is(err, lightclient.ErrVerification) {
+			t.Fatalf("accepted a changed payload of %d bytes, err %v; want ErrVerification", len(p), err)
+		}
+	})
+
 	const ahead = 1000
 	headerLies := []struct {
 		name string

@@ -1,9 +1,13 @@
 package lightclient
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"fmt"
+
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
 
 	"ebill/app/bill"
 	"ebill/app/wire"
@@ -59,9 +63,39 @@ func (s *Snapshot) BillByNumber(ctx context.Context, code, number string) (wire.
 	return b, v, err
 }
 
-// Payload returns the encrypted payload of revision rev of a bill, in this state.
+// Payload returns the encrypted payload of revision rev of a bill, in this state: its
+// SHA-256 proven under wire.PayloadKey (v proves that hash), the bytes from the first node
+// that holds them (wire.QueryPayload), checked against it.
 func (s *Snapshot) Payload(ctx context.Context, id string, rev uint32) ([]byte, Verified, error) {
-	return s.Get(ctx, wire.PayloadKey(id, rev))
+	h, v, err := s.Get(ctx, wire.PayloadKey(id, rev))
+	if err != nil {
+		return nil, v, err
+	}
+	if len(h) != sha256.Size {
+		return nil, v, fmt.Errorf("%w: the payload hash of bill %s revision %d has %d bytes", ErrVerification, id, rev, len(h))
+	}
+	var payload []byte
+	err = s.c.eachNode(ctx, func(ctx context.Context, rc rpcclient.Client) error {
+		r, err := rc.ABCIQuery(ctx, wire.QueryPayload, h)
+		switch {
+		case err != nil:
+			return err
+		case r.Response.Code == uint32(wire.CodeNotFound):
+			// A node that joined from a snapshot may not hold old payloads yet.
+			return fmt.Errorf("%w: %s", errBehind, r.Response.Log)
+		case r.Response.Code != 0:
+			return fmt.Errorf("payload %x: code %d: %s", h, r.Response.Code, r.Response.Log)
+		}
+		if sum := sha256.Sum256(r.Response.Value); !bytes.Equal(sum[:], h) {
+			return fmt.Errorf("%w: the payload sent for bill %s revision %d does not hash to the proven %x", ErrVerification, id, rev, h)
+		}
+		payload = r.Response.Value
+		return nil
+	})
+	if err != nil {
+		return nil, v, fmt.Errorf("payload of bill %s revision %d: %w", id, rev, err)
+	}
+	return payload, v, nil
 }
 
 // Account returns the account of the holder of pub.

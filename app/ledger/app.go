@@ -1,12 +1,15 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -57,6 +60,11 @@ type App struct {
 	log     log.Logger
 	metrics Metrics
 	db      cmtdb.DB
+	// payloads holds each sealed bill payload once, by its SHA-256, outside the Merkle
+	// tree, which holds only that hash (wire.PayloadKey): a payload is written once and
+	// read rarely, and in the tree it would be rewritten into every node above it.
+	payloads cmtdb.DB
+	blobs    map[[32]byte][]byte // payloads of the block being finalized, written at Commit
 	seen    *seenCache
 	pending *pending
 	blockTx [][32]byte // hashes of the transactions of the block being finalized
@@ -85,10 +93,14 @@ var _ abci.Application = (*App)(nil)
 // New opens the state under dir, creating it if needed; dir "" keeps it in memory. Every
 // saved version is kept, so proofs can be served at any past height.
 func New(dir string, opts Options) (*App, error) {
-	var db cmtdb.DB = cmtdb.NewMemDB()
+	var db, payloads cmtdb.DB = cmtdb.NewMemDB(), cmtdb.NewMemDB()
 	if dir != "" {
 		var err error
 		if db, err = store.Open("ledger", dir); err != nil {
+			return nil, err
+		}
+		if payloads, err = store.Open("payloads", dir); err != nil {
+			db.Close()
 			return nil, err
 		}
 	}
@@ -110,27 +122,35 @@ func New(dir string, opts Options) (*App, error) {
 	// committed after a crash.
 	tree := iavl.NewMutableTree(treeDB{db}, opts.CacheNodes, true, iavl.NewNopLogger(),
 		iavl.SyncOption(opts.Sync), iavl.FlushThresholdOption(math.MaxInt32))
-	a := &App{log: opts.Logger, metrics: opts.Metrics, db: db, seen: newSeenCache(200_000),
-		pending: newPending(opts.MaxPendingPerSigner), tree: tree}
-	version, err := tree.Load()
-	if err != nil {
+	a := &App{log: opts.Logger, metrics: opts.Metrics, db: db, payloads: payloads, seen: newSeenCache(200_000),
+		pending: newPending(opts.MaxPendingPerSigner), tree: tree, blobs: map[[32]byte][]byte{}}
+	if err := a.load(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("load ledger state: %w", err)
-	}
-	if version > 0 {
-		imm, err := tree.GetImmutable(version)
-		if err != nil {
-			db.Close()
-			return nil, fmt.Errorf("load ledger version %d: %w", version, err)
-		}
-		id, err := imm.Get(wire.ChainKey)
-		if err != nil {
-			db.Close()
-			return nil, fmt.Errorf("read chain id: %w", err)
-		}
-		a.chainID, a.committed = string(id), imm
+		payloads.Close()
+		return nil, err
 	}
 	return a, nil
+}
+
+// load opens the latest saved version, if any.
+func (a *App) load() error {
+	version, err := a.tree.Load()
+	if err != nil {
+		return fmt.Errorf("load ledger state: %w", err)
+	}
+	if version == 0 {
+		return nil
+	}
+	imm, err := a.tree.GetImmutable(version)
+	if err != nil {
+		return fmt.Errorf("load ledger version %d: %w", version, err)
+	}
+	id, err := imm.Get(wire.ChainKey)
+	if err != nil {
+		return fmt.Errorf("read chain id: %w", err)
+	}
+	a.chainID, a.committed = string(id), imm
+	return nil
 }
 
 // Close releases the database; later calls do nothing. The App must not be used after it.
@@ -141,7 +161,7 @@ func (a *App) Close() error {
 		return nil
 	}
 	a.closed = true
-	return errors.Join(a.tree.Close(), a.db.Close())
+	return errors.Join(a.tree.Close(), a.db.Close(), a.payloads.Close())
 }
 
 type nopMetrics struct{}
@@ -421,6 +441,9 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 				return nil, fmt.Errorf("finalize block %d tx %d: %w", req.Height, i, err)
 			}
 			x.st.mergeInto(block)
+			if err == nil {
+				maps.Copy(a.blobs, x.blobs)
+			}
 		}
 		code, why, data := outcome(x, err)
 		res := &abci.ExecTxResult{Code: uint32(code), Log: why, Data: data, GasWanted: 1}
@@ -444,6 +467,25 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		return nil, fmt.Errorf("finalize block %d: %w", req.Height, err)
 	}
 	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: a.tree.WorkingHash()}, nil
+}
+
+// savePayloads writes the block's payloads in one synced batch, in hash order.
+func (a *App) savePayloads() error {
+	if len(a.blobs) == 0 {
+		return nil
+	}
+	batch := a.payloads.NewBatch()
+	defer batch.Close()
+	for _, h := range slices.SortedFunc(maps.Keys(a.blobs), func(x, y [32]byte) int { return bytes.Compare(x[:], y[:]) }) {
+		if err := batch.Set(h[:], a.blobs[h]); err != nil {
+			return fmt.Errorf("payload %x: %w", h, err)
+		}
+	}
+	if err := batch.WriteSync(); err != nil {
+		return fmt.Errorf("write payloads: %w", err)
+	}
+	clear(a.blobs)
+	return nil
 }
 
 // txEvent describes a successful transaction for clients waiting on it: ebill.action,
@@ -482,6 +524,11 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	defer a.mu.Unlock()
 	a.cmu.Lock()
 	defer a.cmu.Unlock()
+	// Payloads first, synced: a crash between the two leaves payloads that no saved
+	// version names yet, which the block's replay writes again.
+	if err := a.savePayloads(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
 	_, version, err := a.tree.SaveVersion()
 	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)

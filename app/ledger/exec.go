@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"cmp"
+	"crypto/sha256"
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
@@ -23,6 +24,7 @@ type exec struct {
 	signer  wire.Account
 	result  wire.Result
 	events  []wire.EventType // bill timeline events appended, for metrics
+	blobs   map[[32]byte][]byte // payloads the transaction stores, by their SHA-256
 	// genesis is set while the genesis document is applied: its messages come from the
 	// founding orgs, not from a signer with a role, and no org key is held by the admin
 	// who stands in for them.
@@ -286,7 +288,12 @@ func (x *exec) fill(b *wire.BillRecord, m *wire.SubmitBill) error {
 	b.Digest = m.Digest(x.chainID)
 	b.Cashier, b.CashierSig = x.signer.Pub, m.Signature
 	b.Reviewer, b.ReviewSig = nil, nil
-	x.st.set(wire.PayloadKey(b.ID, b.Revision), m.Payload)
+	h := sha256.Sum256(m.Payload)
+	x.st.set(wire.PayloadKey(b.ID, b.Revision), h[:])
+	if x.blobs == nil {
+		x.blobs = map[[32]byte][]byte{}
+	}
+	x.blobs[h] = m.Payload
 	return nil
 }
 

@@ -1,10 +1,13 @@
 package ledger_test
 
 import (
+	"context"
+
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	abci "github.com/cometbft/cometbft/abci/types"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -202,8 +205,15 @@ func checkState(t testing.TB, c *chain, orgs []string) {
 		string(wire.BillKey("")):              func(v []byte) error { _, err := wire.DecodeBillRecord(v); return err },
 		string(wire.HistoryKey("", 0)[:2]):    func(v []byte) error { _, err := wire.DecodeHistory(v); return err },
 		string(wire.PayloadKey("", 0)[:2]): func(v []byte) error {
-			if len(v) > wire.MaxPayload {
-				return fmt.Errorf("payload of %d bytes", len(v))
+			if len(v) != sha256.Size {
+				return fmt.Errorf("payload hash of %d bytes", len(v))
+			}
+			res, err := c.app.Query(context.Background(), &abci.QueryRequest{Path: wire.QueryPayload, Data: v})
+			switch {
+			case err != nil || res.Code != 0:
+				return fmt.Errorf("payload %x not stored: %v %s", v, err, res.GetLog())
+			case sha256.Sum256(res.Value) != [32]byte(v):
+				return fmt.Errorf("payload stored under %x does not hash to it", v)
 			}
 			return nil
 		},

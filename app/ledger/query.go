@@ -16,6 +16,9 @@ import (
 func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryResponse, error) {
 	a.cmu.RLock()
 	defer a.cmu.RUnlock()
+	if req.Path == wire.QueryPayload {
+		return a.payload(req), nil
+	}
 	tree, err := a.version(req.Height)
 	if err != nil {
 		return queryRefused(req, err), nil
@@ -44,6 +47,21 @@ func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryRespo
 		return queryRefused(req, err), nil
 	}
 	return res, nil
+}
+
+// payload answers QueryPayload from the payload store.
+func (a *App) payload(req *abci.QueryRequest) *abci.QueryResponse {
+	if len(req.Data) != 32 {
+		return queryRefused(req, wire.Refuse(wire.CodeMalformed, "payload query: %d bytes, want a 32-byte SHA-256", len(req.Data)))
+	}
+	v, err := a.payloads.Get(req.Data)
+	switch {
+	case err != nil:
+		return queryRefused(req, wire.Refuse(wire.CodeNotFound, "payload %x: %v", req.Data, err))
+	case v == nil:
+		return queryRefused(req, wire.Refuse(wire.CodeNotFound, "payload %x is not stored here", req.Data))
+	}
+	return &abci.QueryResponse{Key: req.Data, Value: v}
 }
 
 func queryRefused(req *abci.QueryRequest, err error) *abci.QueryResponse {

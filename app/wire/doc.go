@@ -24,7 +24,8 @@
 // AccountKey, OrgKey, GrantKey, SegmentKey), an explicit height H and Prove returns the
 // value, the key and H echoed, and one ProofOpType proof op. Decode the value with
 // DecodeBillRecord, DecodeHistory, DecodeAccount, DecodeOrg, DecodeGrant or DecodeSegment;
-// a NumberKey's value is the bill id, a PayloadKey's the sealed envelope. QueryQueue and
+// a NumberKey's value is the bill id, a PayloadKey's the SHA-256 of the sealed envelope,
+// which QueryPayload returns. QueryQueue and
 // QueryBills take an encoded ListRequest and answer a ListPage of bill ids (unproven
 // hints: fetch each bill with a proof).
 //

@@ -47,9 +47,10 @@ func SegmentKey(org, code string) []byte {
 // BillKey is the key of the BillRecord with this id (bill.ID(org, serial)).
 func BillKey(id string) []byte { return cat(prefixBill, []byte(id)) }
 
-// PayloadKey is the key of the encrypted payload of revision rev of a bill. Payloads are
-// written once and kept apart from the record, so a status change rewrites a few hundred
-// bytes instead of the whole envelope.
+// PayloadKey is the key of the SHA-256 of the encrypted payload of revision rev of a bill;
+// the payload itself is kept once outside the tree (QueryPayload). Payloads are written
+// once and kept apart from the record, so a status change rewrites a few hundred bytes
+// instead of the whole envelope, and the tree holds 32 bytes per payload.
 func PayloadKey(id string, rev uint32) []byte {
 	return cat(prefixPayload, []byte(id), []byte("/"), be32(rev))
 }

@@ -9,6 +9,10 @@ const (
 	// whose Data is a protobuf ics23.CommitmentProof: existence, or non-existence for an
 	// absent key, against the IAVL root.
 	QueryKey = "/key"
+	// QueryPayload returns the sealed payload whose SHA-256 is Data (32 bytes), the value
+	// of a PayloadKey. Unproven and not by height: the payload is kept once, outside the
+	// Merkle tree, and whoever asks checks its hash against the proven PayloadKey value.
+	QueryPayload = "/payload"
 	// QueryQueue lists the bills awaiting review at a bureau, oldest first. Data is a
 	// ListRequest; Value a ListPage. Unproven: fetch each bill again with QueryKey.
 	QueryQueue = "/queue"
