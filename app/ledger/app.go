@@ -49,7 +49,17 @@ type Options struct {
 	// MaxPendingPerSigner caps the transactions of one signer that CheckTx admits to this
 	// node's mempool before a block carries them; 0 means DefaultMaxPendingPerSigner.
 	MaxPendingPerSigner int
+	// KeepVersions is how many of the latest versions of the tree are kept; 0 keeps all
+	// (an archive node). Desks read at their latest verified header, one block back, and
+	// a light node's trust rests on headers, not on old states; payloads are outside the
+	// tree and never pruned. So a validator needs only the versions a slow desk may still
+	// ask for (DefaultKeepVersions), and an archive node serves audits of older states.
+	KeepVersions int64
 }
+
+// DefaultKeepVersions is the validators' pruning window: about three hours of blocks at
+// one a second.
+const DefaultKeepVersions = 10_000
 
 // App is the ebill ABCI 2.0 application. All consensus-connection calls (InitChain,
 // FinalizeBlock, Commit) are serialized by the App; CheckTx, Query and Info read only
@@ -65,9 +75,10 @@ type App struct {
 	// read rarely, and in the tree it would be rewritten into every node above it.
 	payloads cmtdb.DB
 	blobs    map[[32]byte][]byte // payloads of the block being finalized, written at Commit
-	seen    *seenCache
-	pending *pending
-	blockTx [][32]byte // hashes of the transactions of the block being finalized
+	keep     int64               // Options.KeepVersions
+	seen     *seenCache
+	pending  *pending
+	blockTx  [][32]byte // hashes of the transactions of the block being finalized
 	// blockTime is the time of the block being finalized; lastTime, of the last committed
 	// one, which CheckTx judges a bill's creation time by (zero after a restart, until the
 	// next block: FinalizeBlock judges by its own block's time in any case).
@@ -122,7 +133,7 @@ func New(dir string, opts Options) (*App, error) {
 	// committed after a crash.
 	tree := iavl.NewMutableTree(treeDB{db}, opts.CacheNodes, true, iavl.NewNopLogger(),
 		iavl.SyncOption(opts.Sync), iavl.FlushThresholdOption(math.MaxInt32))
-	a := &App{log: opts.Logger, metrics: opts.Metrics, db: db, payloads: payloads, seen: newSeenCache(200_000),
+	a := &App{log: opts.Logger, metrics: opts.Metrics, db: db, payloads: payloads, keep: opts.KeepVersions, seen: newSeenCache(200_000),
 		pending: newPending(opts.MaxPendingPerSigner), tree: tree, blobs: map[[32]byte][]byte{}}
 	if err := a.load(); err != nil {
 		db.Close()
@@ -536,6 +547,13 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	imm, err := a.tree.GetImmutable(version)
 	if err != nil {
 		return nil, fmt.Errorf("commit: reopen version %d: %w", version, err)
+	}
+	if k := a.keep; k > 0 && version > k {
+		// Pruning never changes the app hash, so a failure is logged, not fatal: the
+		// versions are deleted with the next block's.
+		if err := a.tree.DeleteVersionsTo(version - k); err != nil {
+			a.log.Error("prune ledger versions", "to", version-k, "err", err)
+		}
 	}
 	a.previous, a.committed, a.genesis, a.lastTime = a.committed, imm, nil, a.blockTime
 	// The mempool drops the committed block's transactions now; their signers get their

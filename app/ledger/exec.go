@@ -2,8 +2,8 @@ package ledger
 
 import (
 	"cmp"
-	"crypto/sha256"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"time"
@@ -23,7 +23,7 @@ type exec struct {
 	hash    [32]byte // of the transaction; zero in genesis
 	signer  wire.Account
 	result  wire.Result
-	events  []wire.EventType // bill timeline events appended, for metrics
+	events  []wire.EventType    // bill timeline events appended, for metrics
 	blobs   map[[32]byte][]byte // payloads the transaction stores, by their SHA-256
 	// genesis is set while the genesis document is applied: its messages come from the
 	// founding orgs, not from a signer with a role, and no org key is held by the admin

@@ -8,7 +8,10 @@ import (
 )
 
 func openLedger(dir string, opts Options, logger log.Logger) (*ledger.App, error) {
-	lo := ledger.Options{Logger: logger}
+	lo := ledger.Options{Logger: logger, KeepVersions: ledger.DefaultKeepVersions}
+	if opts.Archive {
+		lo.KeepVersions = 0
+	}
 	if opts.MetricsAddr != "" {
 		m, err := newLedgerMetrics(prometheus.DefaultRegisterer)
 		if err != nil {

@@ -37,6 +37,9 @@ type Options struct {
 	// ledger's bill counters. Metrics register globally, so only one node per process may
 	// have them.
 	MetricsAddr string
+	// Archive keeps every version of the ledger's state; otherwise the latest
+	// ledger.DefaultKeepVersions are kept.
+	Archive bool
 }
 
 // Node is a running validator. Stop it before starting another on the same home.

@@ -69,14 +69,16 @@ func init() {
 		Help: `Node i takes peer port P+2i and RPC port P+2i+1. --demo puts the demo identities in
 DIR/demo-keys; --state and --chain-id as for init.`})
 	program.Register(cmdline.Command[streams]{Name: "start", Run: cmdStart,
-		Args:  "--home DIR [--metrics ADDR] [--log-level LEVEL]",
+		Args:  "--home DIR [--metrics ADDR] [--log-level LEVEL] [--archive]",
 		Usage: "run the node until SIGINT or SIGTERM",
 		Help: `Once a block is committed it writes DIR/network.json, the network file desks load
 (chain id, trusted header, primary and witness RPC addresses).
 --metrics ADDR   serve Prometheus metrics at ADDR (e.g. 127.0.0.1:26660): CometBFT's
                  and the ledger's bill counters
 --log-level L    CometBFT log level, e.g. info, error, "consensus:info,*:error"
-                 (default info)`})
+                 (default info)
+--archive        keep every version of the ledger's state, for audits of old states;
+                 without it the latest 10,000 are kept (desks read the latest)`})
 }
 
 // streams are where a command writes.
@@ -259,6 +261,7 @@ func cmdStart(out streams, args []string) error {
 	home := fs.String("home", "", "")
 	metrics := fs.String("metrics", "", "")
 	level := fs.String("log-level", "info", "")
+	archive := fs.Bool("archive", false, "")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -271,7 +274,7 @@ func cmdStart(out streams, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	n, err := node.Start(ctx, *home, node.Options{Logger: logger, MetricsAddr: *metrics})
+	n, err := node.Start(ctx, *home, node.Options{Logger: logger, MetricsAddr: *metrics, Archive: *archive})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,28 @@
+package bench
+
+import (
+	"testing"
+)
+
+// TestScale is the short run of the scale benchmark: a small state and the empty one,
+// every bill filled through the ledger's ABCI calls and read back with a checked proof.
+// The figures are not judged here (a loaded machine moves them); that each measure is
+// made and sensible is.
+func TestScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a ledger")
+	}
+	points, err := Scale(t.Context(), ScaleConfig{StateBills: []int{0, 4000}, Dir: t.TempDir(), Measure: 2000, Reads: 300, Block: 500, Log: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range points {
+		if p.BillsPerS <= 0 || p.ReadP99Ms <= 0 || p.ProofBytes <= 0 || p.StateBytesPerBill <= 0 || p.PayloadBytesPerBill < 2600 || p.RestartS <= 0 {
+			t.Errorf("state %d: a measure is missing: %+v", p.StateBills, p)
+		}
+	}
+	if points[1].RatioToEmpty <= 0 || points[1].ProofBytes <= points[0].ProofBytes {
+		t.Errorf("at %d bills: ratio %.2f, proof %d B (empty: %d B): the state did not grow the tree",
+			points[1].StateBills, points[1].RatioToEmpty, points[1].ProofBytes, points[0].ProofBytes)
+	}
+}
