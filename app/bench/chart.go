@@ -7,6 +7,7 @@ import (
 	"image/draw"
 	"image/png"
 	"io"
+	"strconv"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
@@ -47,8 +48,9 @@ func (r *Report) WriteChart(w io.Writer) error {
 	}
 	top := image.Rect(marginL, marginTop, chartW-marginR, marginTop+panelH)
 	bottom := image.Rect(marginL, top.Max.Y+panelSpace, chartW-marginR, top.Max.Y+panelSpace+panelH)
-	panel(img, top, maxT, niceMax(maxRate), "committed per second")
-	panel(img, bottom, maxT, niceMax(maxLat), "submit->committed ms (p50 solid, p99 dotted)")
+	seconds := func(t int) string { return fmt.Sprint(t) }
+	panel(img, top, maxT, niceMax(maxRate), "committed per second", seconds)
+	panel(img, bottom, maxT, niceMax(maxLat), "submit->committed ms (p50 solid, p99 dotted)", seconds)
 	for _, res := range results {
 		c := colEbill
 		if res.App == "kvstore" {
@@ -90,11 +92,12 @@ func niceMax(v float64) float64 {
 	return 10 * p
 }
 
-func panel(img *image.RGBA, r image.Rectangle, maxT int, maxY float64, title string) {
+// panel draws the grid of a panel whose x axis runs 0..maxT, labelled by xLabel.
+func panel(img *image.RGBA, r image.Rectangle, maxT int, maxY float64, title string, xLabel func(int) string) {
 	for i := 0; i <= 4; i++ {
 		y := r.Max.Y - i*r.Dy()/4
 		hline(img, r.Min.X, r.Max.X, y, colGrid)
-		label(img, 4, y+4, fmt.Sprintf("%.0f", maxY*float64(i)/4), colAxis)
+		label(img, 4, y+4, strconv.FormatFloat(maxY*float64(i)/4, 'g', 4, 64), colAxis)
 	}
 	hline(img, r.Min.X, r.Max.X, r.Max.Y, colAxis)
 	vline(img, r.Min.X, r.Min.Y, r.Max.Y, colAxis)
@@ -102,7 +105,7 @@ func panel(img *image.RGBA, r image.Rectangle, maxT int, maxY float64, title str
 	for t := 0; t <= maxT; t += step {
 		x := xAt(r, maxT, float64(t))
 		vline(img, x, r.Max.Y, r.Max.Y+4, colAxis)
-		label(img, x-4, r.Max.Y+16, fmt.Sprint(t), colAxis)
+		label(img, x-4, r.Max.Y+16, xLabel(t), colAxis)
 	}
 	label(img, r.Min.X+6, r.Min.Y-6, title, colAxis)
 }

@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -438,11 +437,13 @@ func WriteScaleChart(w io.Writer, points []ScalePoint) error {
 	img := image.NewRGBA(image.Rect(0, 0, chartW, h))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
 	maxT := max(len(points)-1, 1)
-	var xs []string
-	for _, p := range points {
-		xs = append(xs, fmt.Sprint(p.StateBills))
+	label(img, marginL, 16, "ebill ledger against the bills in its state (in process, no consensus)", colAxis)
+	xLabel := func(i int) string {
+		if i >= len(points) {
+			return ""
+		}
+		return fmt.Sprint(points[i].StateBills)
 	}
-	label(img, marginL, 16, "against the bills in the state: "+strings.Join(xs, ", "), colAxis)
 	for i, m := range measures {
 		top := marginTop + i*(ph+panelSpace)
 		r := image.Rect(marginL, top, chartW-marginR, top+ph)
@@ -452,7 +453,7 @@ func WriteScaleChart(w io.Writer, points []ScalePoint) error {
 			ys[j] = m.v(p)
 			hi = max(hi, ys[j])
 		}
-		panel(img, r, maxT, niceMax(hi), m.title)
+		panel(img, r, maxT, niceMax(hi), m.title, xLabel)
 		for j := 1; j < len(ys); j++ {
 			line(img, xAt(r, maxT, float64(j-1)), yAt(r, niceMax(hi), ys[j-1]), xAt(r, maxT, float64(j)), yAt(r, niceMax(hi), ys[j]), colEbill, 1)
 		}

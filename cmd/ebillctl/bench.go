@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,6 +23,7 @@ func init() {
 		Help: `Flags: [--duration D | --count N] [--cashiers C] [--items K] [--rate R]
 [--validators V] [--baseline] [--runs N] [--chart out.png] [--cpuprofile FILE]
 [--submit uri|jsonrpc] [--clerk NAME] [--code CODE] [--sample-every N]
+[--state-bills N,N,… [--dir DIR]]
 
 C cashiers submit K-item bills for D (default 20s) or N bills, as fast as the ledger
 takes them or R bills/s; reports bills/s committed, submit→committed and
@@ -28,7 +31,13 @@ submit→verified-issued latency, CPU and RSS of the nodes. Without --network it
 validators (default 1, in this process; more as ebilld processes on loopback, built with
 go build from the source tree); --baseline also runs CometBFT's kvstore with the same
 settings and load and gives the ratio; with --network, --identity is the cashier and
---clerk NAME the bureau clerk who approves the sampled bills.`})
+--clerk NAME the bureau clerk who approves the sampled bills.
+
+--state-bills 0,100000,1000000 measures how the ledger grows instead: for each N it fills
+a ledger of N bills through its ABCI calls in this process (no consensus: the block
+store is not measured), then reports bills/s on top (against N = 0), verified-read
+p50/p99, proof bytes, state and payload bytes per bill, RSS and restart time; the states
+are built under --dir (default a temporary directory) and removed.`})
 }
 
 // cmdBench is `ebillctl bench`: flags to bench.Config, the report to the terminal.
@@ -49,8 +58,13 @@ func (c *cli) cmdBench(args []string) error {
 	clerk := fs.String("clerk", "", "")
 	code := fs.String("code", node.DemoBillCode, "")
 	profile := fs.String("cpuprofile", "", "")
+	stateBills := fs.String("state-bills", "", "")
+	dir := fs.String("dir", "", "")
 	if _, err := parse(fs, args, 0, 0, ""); err != nil {
 		return err
+	}
+	if *stateBills != "" {
+		return c.benchScale(*stateBills, *dir, *chart)
 	}
 	if cfg.Count > 0 && cfg.Duration > 0 {
 		return usagef("bench: give --duration or --count, not both")
@@ -117,6 +131,58 @@ func (c *cli) cmdBench(args []string) error {
 			fmt.Fprintf(c.stdout, ", kvstore %.1f tx/s, ratio %.2f", s.KVStoreTxPerS, s.RatioToKVStore)
 		}
 		fmt.Fprintln(c.stdout)
+	}
+	return nil
+}
+
+// benchScale is `ebillctl bench --state-bills N,…`.
+func (c *cli) benchScale(list, dir, chart string) error {
+	var sizes []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 0 {
+			return usagef("bench: --state-bills %q: want sizes like 0,100000,1000000", list)
+		}
+		sizes = append(sizes, n)
+	}
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "ebill-scale-")
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg := bench.ScaleConfig{StateBills: sizes, Dir: dir}
+	if !c.json {
+		cfg.Log = func(format string, args ...any) { fmt.Fprintf(c.stderr, format+"\n", args...) }
+	}
+	points, err := bench.Scale(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if chart != "" {
+		f, err := os.Create(chart)
+		if err != nil {
+			return fmt.Errorf("chart: %w", err)
+		}
+		if err := bench.WriteScaleChart(f, points); err != nil {
+			f.Close()
+			return fmt.Errorf("chart: %w", err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("chart: %w", err)
+		}
+	}
+	if c.json {
+		return c.printJSON(map[string]any{"scale": points})
+	}
+	fmt.Fprintf(c.stdout, "%10s %9s %6s %8s %8s %6s %9s %9s %7s %8s\n", "STATE", "BILLS/S", "RATIO", "READ P50", "READ P99", "PROOF", "STATE/B", "PAYLD/B", "RSS MB", "RESTART")
+	for _, p := range points {
+		fmt.Fprintf(c.stdout, "%10d %9.0f %6.2f %8.2f %8.2f %6d %9.0f %9.0f %7d %7.2fs\n", p.StateBills, p.BillsPerS, p.RatioToEmpty,
+			p.ReadP50Ms, p.ReadP99Ms, p.ProofBytes, p.StateBytesPerBill, p.PayloadBytesPerBill, p.RSSBytes>>20, p.RestartS)
 	}
 	return nil
 }
