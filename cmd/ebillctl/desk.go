@@ -127,10 +127,10 @@ func init() {
 			Usage: "reverse an issued bill with a red bill (冲红)"},
 		{Name: "withdraw", Args: "ID [--reason R]", Run: (*cli).cmdWithdraw,
 			Usage: "withdraw a bill that is not issued yet"},
-		{Name: "get", Args: "ID | --code C --number N | --serial S [--org O]", Run: (*cli).cmdGet,
+		{Name: "get", Args: "ID | --code C --number N | --serial S", Run: (*cli).cmdGet,
 			Usage: "read a bill through the light node, proven against a verified header",
-			Help: `JSON says the height it was verified at. --serial looks in the identity's own org
-unless --org.`},
+			Help: `JSON says the height it was verified at. --serial looks in the identity's own org:
+the ledger knows a serial only by a tag its org's key makes.`},
 		{Name: "pdf", Args: "ID --out X.pdf", Run: (*cli).cmdPDF,
 			Usage: "the PDF of an issued bill with its proof bundle"},
 	} {
@@ -164,7 +164,6 @@ func (c *cli) cmdGet(args []string) error {
 	code := fs.String("code", "", "")
 	number := fs.String("number", "", "")
 	serial := fs.String("serial", "", "")
-	org := fs.String("org", "", "")
 	pos, err := parse(fs, args, 0, 1, "")
 	if err != nil {
 		return err
@@ -179,14 +178,10 @@ func (c *cli) cmdGet(args []string) error {
 		}
 	case len(pos) == 0 && *serial != "" && *code == "" && *number == "":
 		fetch = func(ctx context.Context, d *service.Desk) (*service.View, error) {
-			o := *org
-			if o == "" {
-				o = d.Account().Org
-			}
-			return d.FetchSerial(ctx, o, *serial)
+			return d.FetchSerial(ctx, d.Account().Org, *serial)
 		}
 	default:
-		return usagef("get: want a bill ID, or --code C --number N, or --serial S [--org O]")
+		return usagef("get: want a bill ID, or --code C --number N, or --serial S")
 	}
 	return c.onDesk(func(ctx context.Context, d *service.Desk) error {
 		v, err := fetch(ctx, d)
