@@ -66,6 +66,12 @@ type ScalePoint struct {
 	ProofBytes int     `json:"proof_bytes"` // median
 	RSSBytes   int64   `json:"rss_bytes"`   // of this process after the measured run
 	RestartS   float64 `json:"restart_s"`   // reopening the state and serving the first proven read
+	// A state-sync snapshot of the whole state (tree and payloads): the time to write it,
+	// its size, and the time a fresh ledger takes to restore it, check the app hash and
+	// serve the first proven read.
+	SnapshotS            float64 `json:"snapshot_s"`
+	SnapshotBytesPerBill float64 `json:"snapshot_bytes_per_bill"`
+	RestoreS             float64 `json:"restore_s"`
 }
 
 const scaleChain = "ebill-scale"
@@ -294,7 +300,8 @@ func scaleOne(ctx context.Context, cfg ScaleConfig, n int) (ScalePoint, error) {
 		return p, err
 	}
 	defer os.RemoveAll(dir)
-	opts := ledger.Options{KeepVersions: int64(cfg.Keep)}
+	// Snapshots only when asked (App.Snapshot), never by interval during the fill.
+	opts := ledger.Options{KeepVersions: int64(cfg.Keep), SnapshotInterval: 1 << 62}
 	app, err := ledger.New(dir, opts)
 	if err != nil {
 		return p, err
@@ -347,6 +354,9 @@ func scaleOne(ctx context.Context, cfg ScaleConfig, n int) (ScalePoint, error) {
 	if err := c.reads(ctx, &p, ids, cfg.Reads, rng); err != nil {
 		return p, err
 	}
+	if err := c.syncNew(ctx, &p, filepath.Join(cfg.Dir, fmt.Sprintf("restored-%d", n)), ids[0]); err != nil {
+		return p, fmt.Errorf("state sync: %w", err)
+	}
 
 	// Restart: close, measure the disk, reopen and serve one proven read.
 	if err := app.Close(); err != nil {
@@ -356,6 +366,7 @@ func scaleOne(ctx context.Context, cfg ScaleConfig, n int) (ScalePoint, error) {
 	tree, payloads := dirSize(filepath.Join(dir, "ledger.db")), dirSize(filepath.Join(dir, "payloads.db"))
 	p.StateBytesPerBill, p.PayloadBytesPerBill = float64(tree)/bills, float64(payloads)/bills
 	p.DiskBytesPerBill = p.StateBytesPerBill + p.PayloadBytesPerBill
+	p.SnapshotBytesPerBill = float64(dirSize(filepath.Join(dir, "snapshots"))) / bills
 	start = time.Now()
 	if app, err = ledger.New(dir, opts); err != nil {
 		return p, err
@@ -366,6 +377,53 @@ func scaleOne(ctx context.Context, cfg ScaleConfig, n int) (ScalePoint, error) {
 	}
 	p.RestartS = time.Since(start).Seconds()
 	return p, nil
+}
+
+// syncNew writes a snapshot of the state and restores it into a fresh ledger under dir, as
+// a joining node does, then serves a proven read of bill id from it.
+func (c *scaleChainState) syncNew(ctx context.Context, p *ScalePoint, dir, id string) error {
+	defer os.RemoveAll(dir)
+	start := time.Now()
+	height, err := c.app.Snapshot()
+	if err != nil {
+		return err
+	}
+	p.SnapshotS = time.Since(start).Seconds()
+	list, err := c.app.ListSnapshots(ctx, &abci.ListSnapshotsRequest{})
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(list.Snapshots, func(s *abci.Snapshot) bool { return int64(s.Height) == height })
+	if i < 0 {
+		return fmt.Errorf("no snapshot of height %d listed", height)
+	}
+	snap := list.Snapshots[i]
+	start = time.Now()
+	fresh, err := ledger.New(dir, ledger.Options{})
+	if err != nil {
+		return err
+	}
+	defer fresh.Close()
+	offer, err := fresh.OfferSnapshot(ctx, &abci.OfferSnapshotRequest{Snapshot: snap, AppHash: c.hash})
+	if err != nil || offer.Result != abci.OFFER_SNAPSHOT_RESULT_ACCEPT {
+		return fmt.Errorf("offer: %v %v", offer.GetResult(), err)
+	}
+	for k := uint32(0); k < snap.Chunks; k++ {
+		chunk, err := c.app.LoadSnapshotChunk(ctx, &abci.LoadSnapshotChunkRequest{Height: snap.Height, Format: snap.Format, Chunk: k})
+		if err != nil {
+			return err
+		}
+		res, err := fresh.ApplySnapshotChunk(ctx, &abci.ApplySnapshotChunkRequest{Index: k, Chunk: chunk.Chunk})
+		if err != nil || res.Result != abci.APPLY_SNAPSHOT_CHUNK_RESULT_ACCEPT {
+			return fmt.Errorf("chunk %d: %v %v", k, res.GetResult(), err)
+		}
+	}
+	restored := &scaleChainState{app: fresh, height: c.height, hash: c.hash}
+	if _, err := restored.prove(ctx, id); err != nil {
+		return err
+	}
+	p.RestoreS = time.Since(start).Seconds()
+	return nil
 }
 
 // reads samples proven reads of random bills, each proof checked against the app hash.

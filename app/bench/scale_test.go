@@ -17,7 +17,8 @@ func TestScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range points {
-		if p.BillsPerS <= 0 || p.ReadP99Ms <= 0 || p.ProofBytes <= 0 || p.StateBytesPerBill <= 0 || p.PayloadBytesPerBill < 2600 || p.RestartS <= 0 {
+		if p.BillsPerS <= 0 || p.ReadP99Ms <= 0 || p.ProofBytes <= 0 || p.StateBytesPerBill <= 0 || p.PayloadBytesPerBill < 2600 || p.RestartS <= 0 ||
+			p.RestoreS <= 0 || p.SnapshotBytesPerBill < 2600 {
 			t.Errorf("state %d: a measure is missing: %+v", p.StateBills, p)
 		}
 	}

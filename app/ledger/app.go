@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -55,6 +56,10 @@ type Options struct {
 	// tree and never pruned. So a validator needs only the versions a slow desk may still
 	// ask for (DefaultKeepVersions), and an archive node serves audits of older states.
 	KeepVersions int64
+	// SnapshotInterval makes the ledger write a state-sync snapshot every that many
+	// blocks, under its directory's snapshots/ (keeping the latest two); 0 writes none. A
+	// snapshot is written in the background and must finish within KeepVersions blocks.
+	SnapshotInterval int64
 }
 
 // DefaultKeepVersions is the validators' pruning window: about three hours of blocks at
@@ -65,7 +70,7 @@ const DefaultKeepVersions = 10_000
 // FinalizeBlock, Commit) are serialized by the App; CheckTx, Query and Info read only
 // committed versions and may run alongside them.
 type App struct {
-	abci.BaseApplication // snapshots and vote extensions: not used
+	abci.BaseApplication // vote extensions: not used
 
 	log     log.Logger
 	metrics Metrics
@@ -76,9 +81,14 @@ type App struct {
 	payloads cmtdb.DB
 	blobs    map[[32]byte][]byte // payloads of the block being finalized, written at Commit
 	keep     int64               // Options.KeepVersions
-	seen     *seenCache
-	pending  *pending
-	blockTx  [][32]byte // hashes of the transactions of the block being finalized
+
+	snapDir      string // "" when the ledger writes no snapshots
+	snapInterval int64
+	snapMu       sync.Mutex // held while a snapshot is written
+	restore      *restoring // a state sync in progress; mu guards it
+	seen         *seenCache
+	pending      *pending
+	blockTx      [][32]byte // hashes of the transactions of the block being finalized
 	// blockTime is the time of the block being finalized; lastTime, of the last committed
 	// one, which CheckTx judges a bill's creation time by (zero after a restart, until the
 	// next block: FinalizeBlock judges by its own block's time in any case).
@@ -133,8 +143,12 @@ func New(dir string, opts Options) (*App, error) {
 	// committed after a crash.
 	tree := iavl.NewMutableTree(treeDB{db}, opts.CacheNodes, true, iavl.NewNopLogger(),
 		iavl.SyncOption(opts.Sync), iavl.FlushThresholdOption(math.MaxInt32))
-	a := &App{log: opts.Logger, metrics: opts.Metrics, db: db, payloads: payloads, keep: opts.KeepVersions, seen: newSeenCache(200_000),
+	a := &App{log: opts.Logger, metrics: opts.Metrics, db: db, payloads: payloads, keep: opts.KeepVersions,
+		snapInterval: opts.SnapshotInterval, seen: newSeenCache(200_000),
 		pending: newPending(opts.MaxPendingPerSigner), tree: tree, blobs: map[[32]byte][]byte{}}
+	if dir != "" && opts.SnapshotInterval > 0 {
+		a.snapDir = filepath.Join(dir, "snapshots")
+	}
 	if err := a.load(); err != nil {
 		db.Close()
 		payloads.Close()
@@ -172,6 +186,8 @@ func (a *App) Close() error {
 		return nil
 	}
 	a.closed = true
+	a.snapMu.Lock() // a snapshot being written reads the databases
+	defer a.snapMu.Unlock()
 	return errors.Join(a.tree.Close(), a.db.Close(), a.payloads.Close())
 }
 
@@ -547,6 +563,9 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	imm, err := a.tree.GetImmutable(version)
 	if err != nil {
 		return nil, fmt.Errorf("commit: reopen version %d: %w", version, err)
+	}
+	if a.snapDir != "" && version%a.snapInterval == 0 {
+		go a.snapshot(version)
 	}
 	if k := a.keep; k > 0 && version > k {
 		// Pruning never changes the app hash, so a failure is logged, not fatal: the

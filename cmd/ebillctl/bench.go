@@ -179,10 +179,12 @@ func (c *cli) benchScale(list, dir, chart string) error {
 	if c.json {
 		return c.printJSON(map[string]any{"scale": points})
 	}
-	fmt.Fprintf(c.stdout, "%10s %9s %6s %8s %8s %6s %9s %9s %7s %8s\n", "STATE", "BILLS/S", "RATIO", "READ P50", "READ P99", "PROOF", "STATE/B", "PAYLD/B", "RSS MB", "RESTART")
+	fmt.Fprintf(c.stdout, "%10s %9s %6s %8s %8s %6s %9s %9s %7s %8s %8s %8s\n", "STATE", "BILLS/S", "RATIO", "READ P50", "READ P99",
+		"PROOF", "STATE/B", "PAYLD/B", "RSS MB", "RESTART", "SNAP/B", "RESTORE")
 	for _, p := range points {
-		fmt.Fprintf(c.stdout, "%10d %9.0f %6.2f %8.2f %8.2f %6d %9.0f %9.0f %7d %7.2fs\n", p.StateBills, p.BillsPerS, p.RatioToEmpty,
-			p.ReadP50Ms, p.ReadP99Ms, p.ProofBytes, p.StateBytesPerBill, p.PayloadBytesPerBill, p.RSSBytes>>20, p.RestartS)
+		fmt.Fprintf(c.stdout, "%10d %9.0f %6.2f %8.2f %8.2f %6d %9.0f %9.0f %7d %7.2fs %8.0f %7.2fs\n", p.StateBills, p.BillsPerS, p.RatioToEmpty,
+			p.ReadP50Ms, p.ReadP99Ms, p.ProofBytes, p.StateBytesPerBill, p.PayloadBytesPerBill, p.RSSBytes>>20, p.RestartS,
+			p.SnapshotBytesPerBill, p.RestoreS)
 	}
 	return nil
 }
