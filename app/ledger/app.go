@@ -62,9 +62,12 @@ type Options struct {
 	SnapshotInterval int64
 }
 
-// DefaultKeepVersions is the validators' pruning window: about three hours of blocks at
-// one a second.
-const DefaultKeepVersions = 10_000
+// The validators' defaults: a pruning window of about three hours of blocks at one a
+// second, and a snapshot every quarter of an hour, well inside it.
+const (
+	DefaultKeepVersions     = 10_000
+	DefaultSnapshotInterval = 1_000
+)
 
 // App is the ebill ABCI 2.0 application. All consensus-connection calls (InitChain,
 // FinalizeBlock, Commit) are serialized by the App; CheckTx, Query and Info read only

@@ -8,7 +8,7 @@ import (
 )
 
 func openLedger(dir string, opts Options, logger log.Logger) (*ledger.App, error) {
-	lo := ledger.Options{Logger: logger, KeepVersions: ledger.DefaultKeepVersions}
+	lo := ledger.Options{Logger: logger, KeepVersions: ledger.DefaultKeepVersions, SnapshotInterval: ledger.DefaultSnapshotInterval}
 	if opts.Archive {
 		lo.KeepVersions = 0
 	}
