@@ -97,7 +97,7 @@ func panel(img *image.RGBA, r image.Rectangle, maxT int, maxY float64, title str
 	for i := 0; i <= 4; i++ {
 		y := r.Max.Y - i*r.Dy()/4
 		hline(img, r.Min.X, r.Max.X, y, colGrid)
-		label(img, 4, y+4, strconv.FormatFloat(maxY*float64(i)/4, 'g', 4, 64), colAxis)
+		label(img, 4, y+4, strconv.FormatFloat(maxY*float64(i)/4, 'f', -1, 64), colAxis)
 	}
 	hline(img, r.Min.X, r.Max.X, r.Max.Y, colAxis)
 	vline(img, r.Min.X, r.Min.Y, r.Max.Y, colAxis)
@@ -105,7 +105,11 @@ func panel(img *image.RGBA, r image.Rectangle, maxT int, maxY float64, title str
 	for t := 0; t <= maxT; t += step {
 		x := xAt(r, maxT, float64(t))
 		vline(img, x, r.Max.Y, r.Max.Y+4, colAxis)
-		label(img, x-4, r.Max.Y+16, xLabel(t), colAxis)
+		text := xLabel(t)
+		if t == maxT { // the last label ends at the axis's end, inside the image
+			x -= 7 * (len(text) - 1)
+		}
+		label(img, x-4, r.Max.Y+16, text, colAxis)
 	}
 	label(img, r.Min.X+6, r.Min.Y-6, title, colAxis)
 }
