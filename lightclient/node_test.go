@@ -224,11 +224,7 @@ func TestVerifiedReads(t *testing.T) {
 		checkBill(t, b, v, err)
 	})
 	t.Run("payload", func(t *testing.T) {
-		st, err := lc.Latest(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, _, err := st.Payload(ctx, want.ID, want.Revision)
+		p, err := lc.Payload(ctx, want.Payload)
 		if err != nil || sha256.Sum256(p) != want.Commitment {
 			t.Fatalf("payload of %d bytes does not match the commitment (err %v)", len(p), err)
 		}

@@ -1,7 +1,6 @@
 package lightclient
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -63,20 +62,13 @@ func (s *Snapshot) BillByNumber(ctx context.Context, code, number string) (wire.
 	return b, v, err
 }
 
-// Payload returns the encrypted payload of revision rev of a bill, in this state: its
-// SHA-256 proven under wire.PayloadKey (v proves that hash), the bytes from the first node
-// that holds them (wire.QueryPayload), checked against it.
-func (s *Snapshot) Payload(ctx context.Context, id string, rev uint32) ([]byte, Verified, error) {
-	h, v, err := s.Get(ctx, wire.PayloadKey(id, rev))
-	if err != nil {
-		return nil, v, err
-	}
-	if len(h) != sha256.Size {
-		return nil, v, fmt.Errorf("%w: the payload hash of bill %s revision %d has %d bytes", ErrVerification, id, rev, len(h))
-	}
+// Payload returns the encrypted payload whose SHA-256 is h, as a proven record names it
+// (wire.BillRecord.Payload, wire.History.Payload): the bytes from the first node that
+// holds them (wire.QueryPayload), checked against h.
+func (c *Client) Payload(ctx context.Context, h [32]byte) ([]byte, error) {
 	var payload []byte
-	err = s.c.eachNode(ctx, func(ctx context.Context, rc rpcclient.Client) error {
-		r, err := rc.ABCIQuery(ctx, wire.QueryPayload, h)
+	err := c.eachNode(ctx, func(ctx context.Context, rc rpcclient.Client) error {
+		r, err := rc.ABCIQuery(ctx, wire.QueryPayload, h[:])
 		switch {
 		case err != nil:
 			return err
@@ -86,16 +78,16 @@ func (s *Snapshot) Payload(ctx context.Context, id string, rev uint32) ([]byte, 
 		case r.Response.Code != 0:
 			return fmt.Errorf("payload %x: code %d: %s", h, r.Response.Code, r.Response.Log)
 		}
-		if sum := sha256.Sum256(r.Response.Value); !bytes.Equal(sum[:], h) {
-			return fmt.Errorf("%w: the payload sent for bill %s revision %d does not hash to the proven %x", ErrVerification, id, rev, h)
+		if sha256.Sum256(r.Response.Value) != h {
+			return fmt.Errorf("%w: the payload sent for %x does not hash to it", ErrVerification, h)
 		}
 		payload = r.Response.Value
 		return nil
 	})
 	if err != nil {
-		return nil, v, fmt.Errorf("payload of bill %s revision %d: %w", id, rev, err)
+		return nil, fmt.Errorf("payload %x: %w", h, err)
 	}
-	return payload, v, nil
+	return payload, nil
 }
 
 // Account returns the account of the holder of pub.

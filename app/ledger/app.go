@@ -79,7 +79,7 @@ type App struct {
 	metrics Metrics
 	db      cmtdb.DB
 	// payloads holds each sealed bill payload once, by its SHA-256, outside the Merkle
-	// tree, which holds only that hash (wire.PayloadKey): a payload is written once and
+	// tree, which holds only that hash (in the record): a payload is written once and
 	// read rarely, and in the tree it would be rewritten into every node above it.
 	payloads cmtdb.DB
 	blobs    map[[32]byte][]byte // payloads of the block being finalized, written at Commit

@@ -215,7 +215,7 @@ func (x *exec) nextRevision(b *wire.BillRecord) error {
 	if b.Revision >= wire.MaxRevisions {
 		return wire.Refuse(wire.CodeTooManyRevisions, "bill %s has had %d revisions, the most one bill may", b.ID, b.Revision)
 	}
-	h := wire.History{ID: b.ID, Revision: b.Revision, Events: b.Events}
+	h := wire.History{ID: b.ID, Revision: b.Revision, Payload: b.Payload, Events: b.Events}
 	x.st.set(wire.HistoryKey(b.ID, b.Revision), h.Encode())
 	b.Revision++
 	b.Events = nil
@@ -289,7 +289,7 @@ func (x *exec) fill(b *wire.BillRecord, m *wire.SubmitBill) error {
 	b.Cashier, b.CashierSig = x.signer.Pub, m.Signature
 	b.Reviewer, b.ReviewSig = nil, nil
 	h := sha256.Sum256(m.Payload)
-	x.st.set(wire.PayloadKey(b.ID, b.Revision), h[:])
+	b.Payload = h
 	if x.blobs == nil {
 		x.blobs = map[[32]byte][]byte{}
 	}

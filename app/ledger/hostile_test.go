@@ -195,6 +195,17 @@ func pickActor(rng *rand.Rand, as []*actor) *actor { return as[rng.IntN(len(as))
 // checkState decodes every stored record by its key's prefix, within the bounds its
 // decoder sets, and reads every page of every org's lists.
 func checkState(t testing.TB, c *chain, orgs []string) {
+	// stored checks that the payload a record names is in the payload store.
+	stored := func(h [32]byte) error {
+		res, err := c.app.Query(context.Background(), &abci.QueryRequest{Path: wire.QueryPayload, Data: h[:]})
+		switch {
+		case err != nil || res.Code != 0:
+			return fmt.Errorf("payload %x not stored: %v %s", h, err, res.GetLog())
+		case sha256.Sum256(res.Value) != h:
+			return fmt.Errorf("payload stored under %x does not hash to it", h)
+		}
+		return nil
+	}
 	decode := map[string]func([]byte) error{
 		string(wire.AccountKey(nil)):          func(v []byte) error { _, err := wire.DecodeAccount(v); return err },
 		string(wire.OrgKey("")):               func(v []byte) error { _, err := wire.DecodeOrg(v); return err },
@@ -202,20 +213,19 @@ func checkState(t testing.TB, c *chain, orgs []string) {
 		string(wire.SegmentKey("", "")[:2]):   func(v []byte) error { _, err := wire.DecodeSegment(v); return err },
 		string(wire.CodeKey("")):              func(v []byte) error { _, err := wire.DecodeCode(v); return err },
 		string(wire.EpochKey("", 0)[:2]):      func(v []byte) error { _, err := wire.DecodeEpoch(v); return err },
-		string(wire.BillKey("")):              func(v []byte) error { _, err := wire.DecodeBillRecord(v); return err },
-		string(wire.HistoryKey("", 0)[:2]):    func(v []byte) error { _, err := wire.DecodeHistory(v); return err },
-		string(wire.PayloadKey("", 0)[:2]): func(v []byte) error {
-			if len(v) != sha256.Size {
-				return fmt.Errorf("payload hash of %d bytes", len(v))
+		string(wire.BillKey("")): func(v []byte) error {
+			b, err := wire.DecodeBillRecord(v)
+			if err == nil {
+				err = stored(b.Payload)
 			}
-			res, err := c.app.Query(context.Background(), &abci.QueryRequest{Path: wire.QueryPayload, Data: v})
-			switch {
-			case err != nil || res.Code != 0:
-				return fmt.Errorf("payload %x not stored: %v %s", v, err, res.GetLog())
-			case sha256.Sum256(res.Value) != [32]byte(v):
-				return fmt.Errorf("payload stored under %x does not hash to it", v)
+			return err
+		},
+		string(wire.HistoryKey("", 0)[:2]): func(v []byte) error {
+			h, err := wire.DecodeHistory(v)
+			if err == nil {
+				err = stored(h.Payload)
 			}
-			return nil
+			return err
 		},
 	}
 	billID := func(v []byte) error {

@@ -71,7 +71,7 @@ func TestLifecycle(t *testing.T) {
 			if got := string(c.get(wire.NumberKey("32060126", "0000000001"), 0)); got != idA {
 				t.Errorf("number index = %q, want %q", got, idA)
 			}
-			if got := c.payload(wire.PayloadKey(idA, 1)); string(got) != string(subA.Payload) {
+			if got := c.payload(c.bill(idA).Payload); string(got) != string(subA.Payload) {
 				t.Errorf("payload of revision 1 differs from the submitted one")
 			}
 
@@ -126,7 +126,11 @@ func TestLifecycle(t *testing.T) {
 				h.Events[0].Type != wire.EventSubmitted || h.Events[1].Type != wire.EventRejected {
 				t.Errorf("bill B: history of revision 1 %+v, %v", h, err)
 			}
-			if string(c.payload(wire.PayloadKey(idB, 1))) != string(subB.Payload) || string(c.payload(wire.PayloadKey(idB, 2))) != string(subB2.Payload) {
+			histB, err := wire.DecodeHistory(c.get(wire.HistoryKey(idB, 1), 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(c.payload(histB.Payload)) != string(subB.Payload) || string(c.payload(b.Payload)) != string(subB2.Payload) {
 				t.Errorf("payloads of both revisions are not kept")
 			}
 			subC := cashier.submission(org, "MZ20260105-0003", 100, 500)
@@ -226,17 +230,16 @@ func (c *chain) list(path string, req wire.ListRequest) wire.ListPage {
 	return p
 }
 
-// payload reads the payload whose hash is proven under key from the payload store, and
-// checks it against that hash.
-func (c *chain) payload(key []byte) []byte {
+// payload reads the payload with SHA-256 h (as a proven record names it) from the payload
+// store, and checks it against h.
+func (c *chain) payload(h [32]byte) []byte {
 	c.t.Helper()
-	h := c.get(key, 0)
-	res, err := c.app.Query(context.Background(), &abci.QueryRequest{Path: wire.QueryPayload, Data: h})
+	res, err := c.app.Query(context.Background(), &abci.QueryRequest{Path: wire.QueryPayload, Data: h[:]})
 	if err != nil || res.Code != 0 {
 		c.t.Fatalf("payload %x: %d %s %v", h, res.GetCode(), res.GetLog(), err)
 	}
-	if sum := sha256.Sum256(res.Value); string(sum[:]) != string(h) {
-		c.t.Fatalf("payload under %q does not hash to %x", key, h)
+	if sha256.Sum256(res.Value) != h {
+		c.t.Fatalf("payload stored under %x does not hash to it", h)
 	}
 	return res.Value
 }

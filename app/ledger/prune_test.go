@@ -28,7 +28,7 @@ func TestPruningKeepsBillsVerifiable(t *testing.T) {
 	if b := c.bill(sub.ID()); b.Status != wire.StatusIssued {
 		t.Fatalf("bill %s after pruning", b.Status)
 	}
-	if got := c.payload(wire.PayloadKey(sub.ID(), 1)); string(got) != string(sub.Payload) {
+	if got := c.payload(c.bill(sub.ID()).Payload); string(got) != string(sub.Payload) {
 		t.Error("the payload is gone after pruning")
 	}
 	res, err := c.app.Query(context.Background(), &abci.QueryRequest{Path: wire.QueryKey, Data: wire.BillKey(sub.ID()), Height: 2, Prove: true})

@@ -133,7 +133,7 @@ func writeSnapshot(dir string, tree *iavl.ImmutableTree, payload func([]byte) ([
 		meta.Chunks, chunk = append(meta.Chunks, sum[:]), chunk[:0]
 		return nil
 	}
-	payloadPrefix := wire.PayloadKey("", 0)[:2]
+	billPrefix, historyPrefix := wire.BillKey("")[:2], wire.HistoryKey("", 0)[:2]
 	for {
 		n, err := exp.Next()
 		if errors.Is(err, iavl.ErrorExportDone) {
@@ -147,13 +147,15 @@ func writeSnapshot(dir string, tree *iavl.ImmutableTree, payload func([]byte) ([
 		chunk = appendField(chunk, n.Value)
 		chunk = binary.AppendVarint(chunk, n.Version)
 		chunk = append(chunk, byte(n.Height))
-		if n.Height == 0 && bytes.HasPrefix(n.Key, payloadPrefix) {
-			p, err := payload(n.Value)
+		if h, ok, err := payloadOf(n, billPrefix, historyPrefix); err != nil {
+			return err
+		} else if ok {
+			p, err := payload(h[:])
 			if err != nil || p == nil {
-				return fmt.Errorf("payload %x of %q is not stored: %v", n.Value, n.Key, err)
+				return fmt.Errorf("payload %x of %q is not stored: %v", h, n.Key, err)
 			}
 			chunk = append(chunk, recordPayload)
-			chunk = appendField(chunk, n.Value)
+			chunk = appendField(chunk, h[:])
 			chunk = appendField(chunk, p)
 		}
 		if len(chunk) >= snapshotChunk-wire.MaxTxSize {
@@ -173,6 +175,22 @@ func writeSnapshot(dir string, tree *iavl.ImmutableTree, payload func([]byte) ([
 		return err
 	}
 	return os.Rename(tmp, filepath.Join(dir, strconv.FormatInt(height, 10)))
+}
+
+// payloadOf is the payload hash a leaf's record names: a bill's current revision's, or an
+// earlier revision's in its History.
+func payloadOf(n *iavl.ExportNode, billPrefix, historyPrefix []byte) ([32]byte, bool, error) {
+	switch {
+	case n.Height != 0:
+		return [32]byte{}, false, nil
+	case bytes.HasPrefix(n.Key, billPrefix):
+		b, err := wire.DecodeBillRecord(n.Value)
+		return b.Payload, err == nil, err
+	case bytes.HasPrefix(n.Key, historyPrefix):
+		h, err := wire.DecodeHistory(n.Value)
+		return h.Payload, err == nil, err
+	}
+	return [32]byte{}, false, nil
 }
 
 func appendField(b, f []byte) []byte {

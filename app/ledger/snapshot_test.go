@@ -104,7 +104,7 @@ func TestSnapshotRestore(t *testing.T) {
 	// The restored node proves the bills and serves their payloads.
 	rb := &chain{t: t, app: b, height: 6, time: a.time, hashes: map[int64][]byte{6: a.hashes[6]}}
 	for _, sub := range subs {
-		if got := rb.payload(wire.PayloadKey(sub.ID(), 1)); string(got) != string(sub.Payload) {
+		if got := rb.payload(rb.bill(sub.ID()).Payload); string(got) != string(sub.Payload) {
 			t.Errorf("bill %s: payload not served after the restore", sub.ID())
 		}
 		if st := rb.bill(sub.ID()).Status; st != wire.StatusApproved {

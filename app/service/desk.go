@@ -44,7 +44,7 @@ type Desk struct {
 	orgs   map[string]wire.Org // orgs read so far; name, credit code and bureau never change
 	seen   map[[32]byte]string // review fingerprints → the bill that had it
 	opened map[[32]byte]opened // bills sealed or opened, by commitment; see remember
-	envs   map[string][]byte   // proven envelopes by payload key; see envelope
+	envs   map[[32]byte][]byte // envelopes by their SHA-256; see envelope
 }
 
 // As makes a Desk for id: it reads id's account by a verified read and unwraps the keys of
@@ -65,7 +65,7 @@ func (n *Network) As(ctx context.Context, id *wallet.Identity) (*Desk, error) {
 		orgs:   map[string]wire.Org{o.ID: o},
 		seen:   map[[32]byte]string{},
 		opened: map[[32]byte]opened{},
-		envs:   map[string][]byte{},
+		envs:   map[[32]byte][]byte{},
 	}
 	d.seq.Store(a.Seq)
 	if err := d.loadKeys(ctx, o); err != nil {
@@ -231,7 +231,8 @@ type View struct {
 	Reason string
 	Notes  []string
 
-	seed [seedSize]byte        // of the opened payload's commitment, for the proof bundle
+	seed  [seedSize]byte // of the opened payload's commitment, for the proof bundle
+	first [32]byte       // the SHA-256 of the first revision's envelope, whose note key seals reasons
 	at   *lightclient.Snapshot // the state Record was proven in; the payload is read there
 }
 
@@ -332,7 +333,7 @@ func (d *Desk) record(ctx context.Context, id string) (*View, error) {
 // proven is the View of rec, proven in st, with its whole timeline: the History of each
 // earlier revision, read with proofs in st too.
 func (d *Desk) proven(ctx context.Context, st *lightclient.Snapshot, rec wire.BillRecord, ver lightclient.Verified) (*View, error) {
-	v := &View{ID: rec.ID, Record: rec, Verified: ver, at: st}
+	v := &View{ID: rec.ID, Record: rec, Verified: ver, at: st, first: rec.Payload}
 	for r := uint32(1); r < rec.Revision; r++ {
 		raw, _, err := call(ctx, d.net, func(ctx context.Context) ([]byte, lightclient.Verified, error) {
 			return st.Get(ctx, wire.HistoryKey(rec.ID, r))
@@ -345,6 +346,9 @@ func (d *Desk) proven(ctx context.Context, st *lightclient.Snapshot, rec wire.Bi
 			return nil, fmt.Errorf("%w: bill %q: history of revision %d: %v", ErrVerification, rec.ID, r, err)
 		}
 		v.Timeline = append(v.Timeline, h.Events...)
+		if r == 1 {
+			v.first = h.Payload
+		}
 	}
 	v.Timeline = append(v.Timeline, rec.Events...)
 	return v, nil
@@ -383,39 +387,32 @@ func (d *Desk) open(ctx context.Context, v *View) error {
 	return d.openNotes(ctx, v)
 }
 
-// envelope returns the proven envelope of revision rev of bill id, read in st (the latest
-// state when st is nil). A revision's payload is written once and never changes, so one
-// proven read serves the desk from then on: the record, proven each time, still decides
-// which revision (and commitment) is the bill's.
-func (d *Desk) envelope(ctx context.Context, st *lightclient.Snapshot, id string, rev uint32) (*wallet.Envelope, error) {
-	key := string(wire.PayloadKey(id, rev))
+// envelope returns the envelope of bill id whose SHA-256 is h, as a proven record or
+// history names it. A payload never changes, so one fetch serves the desk from then on.
+func (d *Desk) envelope(ctx context.Context, id string, h [32]byte) (*wallet.Envelope, error) {
 	d.mu.Lock()
-	raw, ok := d.envs[key]
+	raw, ok := d.envs[h]
 	d.mu.Unlock()
 	if !ok {
 		var err error
-		if st == nil {
-			if st, err = d.net.latest(ctx); err != nil {
-				return nil, err
-			}
-		}
 		raw, _, err = call(ctx, d.net, func(ctx context.Context) ([]byte, lightclient.Verified, error) {
-			return st.Payload(ctx, id, rev)
+			p, err := d.net.lc.Payload(ctx, h)
+			return p, lightclient.Verified{}, err
 		})
 		if err != nil {
-			return nil, fmt.Errorf("payload of bill %s revision %d: %w", id, rev, err)
+			return nil, fmt.Errorf("payload of bill %s: %w", id, err)
 		}
 	}
 	env, err := wallet.ParseEnvelope(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: payload of bill %s revision %d is not an envelope: %w", ErrVerification, id, rev, err)
+		return nil, fmt.Errorf("%w: payload of bill %s is not an envelope: %w", ErrVerification, id, err)
 	}
 	if !ok {
 		d.mu.Lock()
 		if len(d.envs) >= maxOpened {
 			clear(d.envs)
 		}
-		d.envs[key] = raw
+		d.envs[h] = raw
 		d.mu.Unlock()
 	}
 	return env, nil
@@ -443,7 +440,7 @@ func (d *Desk) payload(ctx context.Context, st *lightclient.Snapshot, rec *wire.
 	if ok {
 		return o, nil
 	}
-	env, err := d.envelope(ctx, st, rec.ID, rec.Revision)
+	env, err := d.envelope(ctx, rec.ID, rec.Payload)
 	if err != nil {
 		return o, err
 	}

@@ -79,7 +79,7 @@ func (d *Desk) Reverse(ctx context.Context, id, reason string, p Progress) (*Vie
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	redID := sub.ID()
-	sealed, err := d.sealReason(ctx, id, wire.EventReversed, reason)
+	sealed, err := d.sealReason(ctx, v, wire.EventReversed, reason)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -95,7 +95,7 @@ func (d *Desk) Withdraw(ctx context.Context, id, reason string, p Progress) (*Vi
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := d.sealReason(ctx, id, wire.EventWithdrawn, reason)
+	sealed, err := d.sealReason(ctx, v, wire.EventWithdrawn, reason)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"ebill/app/wire"
-	"ebill/lightclient"
 	"ebill/wallet"
 )
 
@@ -19,10 +18,10 @@ func noteAAD(chainID, billID string, t wire.EventType) []byte {
 	return append(wallet.AAD(chainID, billID), "/"+t.String()...)
 }
 
-// noteKey opens the note key of bill id from the envelope of its first revision, read in
-// st (nil: the latest state).
-func (d *Desk) noteKey(ctx context.Context, st *lightclient.Snapshot, id string) (*wallet.NoteKey, error) {
-	env, err := d.envelope(ctx, st, id, 1)
+// noteKey opens the note key of bill v from the envelope of its first revision.
+func (d *Desk) noteKey(ctx context.Context, v *View) (*wallet.NoteKey, error) {
+	id := v.ID
+	env, err := d.envelope(ctx, id, v.first)
 	if err != nil {
 		return nil, err
 	}
@@ -37,15 +36,16 @@ func (d *Desk) noteKey(ctx context.Context, st *lightclient.Snapshot, id string)
 	return nk, nil
 }
 
-// sealReason seals reason for event t of bill id; no reason seals to nothing.
-func (d *Desk) sealReason(ctx context.Context, id string, t wire.EventType, reason string) ([]byte, error) {
+// sealReason seals reason for event t of bill v; no reason seals to nothing.
+func (d *Desk) sealReason(ctx context.Context, v *View, t wire.EventType, reason string) ([]byte, error) {
+	id := v.ID
 	if reason == "" {
 		return nil, nil
 	}
 	if len(reason) > wire.MaxReason {
 		return nil, fmt.Errorf("%s reason of bill %s: %w: %d bytes exceed %d", t, id, ErrInvalid, len(reason), wire.MaxReason)
 	}
-	nk, err := d.noteKey(ctx, nil, id)
+	nk, err := d.noteKey(ctx, v)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (d *Desk) openNotes(ctx context.Context, v *View) error {
 		}
 		if nk == nil {
 			var err error
-			if nk, err = d.noteKey(ctx, v.at, v.ID); err != nil {
+			if nk, err = d.noteKey(ctx, v); err != nil {
 				return err
 			}
 			v.Notes = make([]string, len(events))

@@ -310,7 +310,7 @@ func (d *Desk) Reject(ctx context.Context, id, reason string, p Progress) (*View
 		return nil, err
 	}
 	rev := v.Record.Revision
-	sealed, err := d.sealReason(ctx, id, wire.EventRejected, reason)
+	sealed, err := d.sealReason(ctx, v, wire.EventRejected, reason)
 	if err != nil {
 		return nil, fmt.Errorf("reject %q: %w", id, err)
 	}

@@ -20,12 +20,12 @@
 //
 // # Reading state
 //
-// Query path QueryKey with a store key (BillKey, HistoryKey, NumberKey, PayloadKey,
-// AccountKey, OrgKey, GrantKey, SegmentKey), an explicit height H and Prove returns the
-// value, the key and H echoed, and one ProofOpType proof op. Decode the value with
-// DecodeBillRecord, DecodeHistory, DecodeAccount, DecodeOrg, DecodeGrant or DecodeSegment;
-// a NumberKey's value is the bill id, a PayloadKey's the SHA-256 of the sealed envelope,
-// which QueryPayload returns. QueryQueue and
+// Query path QueryKey with a store key (BillKey, HistoryKey, NumberKey, AccountKey,
+// OrgKey, GrantKey, SegmentKey), an explicit height H and Prove returns the value, the key
+// and H echoed, and one ProofOpType proof op. Decode the value with DecodeBillRecord,
+// DecodeHistory, DecodeAccount, DecodeOrg, DecodeGrant or DecodeSegment; a NumberKey's
+// value is the bill id. A record's Payload is the SHA-256 of its sealed envelope, which
+// QueryPayload returns. QueryQueue and
 // QueryBills take an encoded ListRequest and answer a ListPage of bill ids (unproven
 // hints: fetch each bill with a proof).
 //

@@ -16,7 +16,6 @@ const (
 	prefixCode    = "c/" // bill code → CodeBinding: its bureau and highest number allocated
 	prefixEpoch   = "k/" // org, epoch → OrgEpoch
 	prefixBill    = "b/"
-	prefixPayload = "p/"
 	prefixHistory = "h/" // bill id, revision → History: the timeline of an earlier revision
 	prefixNumber  = "n/"
 	prefixOrgBill = "l/" // org, ordinal → bill id: an org's bills, oldest first
@@ -46,14 +45,6 @@ func SegmentKey(org, code string) []byte {
 
 // BillKey is the key of the BillRecord with this id (bill.ID(org, serial)).
 func BillKey(id string) []byte { return cat(prefixBill, []byte(id)) }
-
-// PayloadKey is the key of the SHA-256 of the encrypted payload of revision rev of a bill;
-// the payload itself is kept once outside the tree (QueryPayload). Payloads are written
-// once and kept apart from the record, so a status change rewrites a few hundred bytes
-// instead of the whole envelope, and the tree holds 32 bytes per payload.
-func PayloadKey(id string, rev uint32) []byte {
-	return cat(prefixPayload, []byte(id), []byte("/"), be32(rev))
-}
 
 // HistoryKey is the key of the History of revision rev of a bill, written when revision
 // rev+1 was submitted.

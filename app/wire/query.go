@@ -9,9 +9,9 @@ const (
 	// whose Data is a protobuf ics23.CommitmentProof: existence, or non-existence for an
 	// absent key, against the IAVL root.
 	QueryKey = "/key"
-	// QueryPayload returns the sealed payload whose SHA-256 is Data (32 bytes), the value
-	// of a PayloadKey. Unproven and not by height: the payload is kept once, outside the
-	// Merkle tree, and whoever asks checks its hash against the proven PayloadKey value.
+	// QueryPayload returns the sealed payload whose SHA-256 is Data (32 bytes), a
+	// BillRecord's or History's Payload. Unproven and not by height: the payload is kept
+	// once, outside the Merkle tree, and whoever asks checks it against the proven hash.
 	QueryPayload = "/payload"
 	// QueryQueue lists the bills awaiting review at a bureau, oldest first. Data is a
 	// ListRequest; Value a ListPage. Unproven: fetch each bill again with QueryKey.

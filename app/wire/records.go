@@ -209,8 +209,8 @@ type Segment struct {
 }
 
 // BillRecord is the ledger's record of a bill: everything a desk shows without decrypting, the
-// signatures, and the timeline. The encrypted payload of each revision is stored apart
-// under PayloadKey(ID, Revision).
+// signatures, and the timeline. The encrypted payload of each revision is kept apart, once,
+// outside the Merkle tree: the record holds its SHA-256 (Payload), QueryPayload returns it.
 type BillRecord struct {
 	ID     string
 	Kind   bill.Kind
@@ -221,6 +221,7 @@ type BillRecord struct {
 	Total      bill.Money // fen; negative on a red bill
 	Created    time.Time  // as signed by the cashier, to the minute
 	Commitment [32]byte
+	Payload    [32]byte // SHA-256 of the current revision's sealed envelope
 	Digest     [32]byte // bill.IdentityDigest, computed by the ledger
 	Cashier    ed25519.PublicKey
 	CashierSig []byte // the cashier's signature over Digest
@@ -245,6 +246,7 @@ type BillRecord struct {
 type History struct {
 	ID       string
 	Revision uint32
+	Payload  [32]byte // SHA-256 of the revision's sealed envelope
 	Events   []Event
 }
 
@@ -471,6 +473,7 @@ func (b *BillRecord) Encode() []byte {
 	e.int(int64(b.Total))
 	e.int(nanos(b.Created))
 	e.fixed(b.Commitment[:])
+	e.fixed(b.Payload[:])
 	e.fixed(b.Digest[:])
 	e.fixed(b.Cashier)
 	e.bytes(b.CashierSig)
@@ -521,6 +524,7 @@ func (h *History) Encode() []byte {
 	e.byte(recordVersion)
 	e.string(h.ID)
 	e.uint(uint64(h.Revision))
+	e.fixed(h.Payload[:])
 	e.events(h.Events)
 	return e.b
 }
@@ -529,7 +533,7 @@ func (h *History) Encode() []byte {
 func DecodeHistory(v []byte) (History, error) {
 	d := decoder{b: v}
 	d.version()
-	h := History{ID: d.string(maxID), Revision: uint32(d.uint())}
+	h := History{ID: d.string(maxID), Revision: uint32(d.uint()), Payload: d.array32()}
 	h.Events = d.events()
 	return h, d.end()
 }
@@ -541,7 +545,7 @@ func DecodeBillRecord(v []byte) (BillRecord, error) {
 	b := BillRecord{
 		ID: d.string(maxID), Kind: bill.Kind(d.string(maxID)), Org: d.string(maxID),
 		Serial: d.string(maxSerial), Code: d.string(maxID), Total: bill.Money(d.int()),
-		Created: fromNanos(d.int()), Commitment: d.array32(), Digest: d.array32(),
+		Created: fromNanos(d.int()), Commitment: d.array32(), Payload: d.array32(), Digest: d.array32(),
 		Cashier: d.pub(), CashierSig: d.bytes(ed25519.SignatureSize), Status: Status(d.byte()),
 		Revision: uint32(d.uint()), Number: d.string(maxID), CheckCode: d.string(maxID),
 		IssuedAt: fromNanos(d.int()), RedOf: d.string(maxID), ReversedBy: d.string(maxID),
