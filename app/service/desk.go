@@ -231,9 +231,9 @@ type View struct {
 	Reason string
 	Notes  []string
 
-	seed  [seedSize]byte // of the opened payload's commitment, for the proof bundle
-	first [32]byte       // the SHA-256 of the first revision's envelope, whose note key seals reasons
-	at   *lightclient.Snapshot // the state Record was proven in; the payload is read there
+	seed  [seedSize]byte        // of the opened payload's commitment, for the proof bundle
+	first [32]byte              // the SHA-256 of the first revision's envelope, whose note key seals reasons
+	at    *lightclient.Snapshot // the state Record was proven in; the payload is read there
 }
 
 // Serial is the bill's business serial when the desk opened it, else its ledger id: the
