@@ -16,6 +16,10 @@ dbus-run-session -- bash -c '
   go test -race -count=1 -timeout 30m ./...
 '
 
+# The scale benchmark's short run at its full size (20,000 bills: fill, prune, snapshot,
+# restore, every bill proven), without the race detector, which slows the ledger tenfold.
+go test -count=1 -run '^TestScale$' ./app/bench/
+
 # The UI tests once more without cgo or GL: Fyne's software test driver (-tags ci).
 CGO_ENABLED=0 go test -count=1 -tags ci ./ui/...
 

@@ -41,7 +41,10 @@ type ScaleConfig struct {
 	// holds a thousand bills where a province's blocks hold a few, so the window is
 	// scaled down with it: what is measured is the state of a pruned validator.
 	Keep int
-	Log  func(format string, args ...any)
+	// VerifyAll proves every bill, and fetches and checks its payload, in the pruned
+	// ledger and in the one restored from its snapshot: a check for tests, not a measure.
+	VerifyAll bool
+	Log       func(format string, args ...any)
 }
 
 // ScalePoint is what Scale measured on a ledger of StateBills bills. The ledger runs in this
@@ -354,7 +357,7 @@ func scaleOne(ctx context.Context, cfg ScaleConfig, n int) (ScalePoint, error) {
 	if err := c.reads(ctx, &p, ids, cfg.Reads, rng); err != nil {
 		return p, err
 	}
-	if err := c.syncNew(ctx, &p, filepath.Join(cfg.Dir, fmt.Sprintf("restored-%d", n)), ids[0]); err != nil {
+	if err := c.syncNew(ctx, &p, filepath.Join(cfg.Dir, fmt.Sprintf("restored-%d", n)), ids, cfg.VerifyAll); err != nil {
 		return p, fmt.Errorf("state sync: %w", err)
 	}
 
@@ -372,7 +375,7 @@ func scaleOne(ctx context.Context, cfg ScaleConfig, n int) (ScalePoint, error) {
 		return p, err
 	}
 	c.app = app
-	if _, err := c.prove(ctx, ids[0]); err != nil {
+	if _, _, err := c.prove(ctx, ids[0]); err != nil {
 		return p, err
 	}
 	p.RestartS = time.Since(start).Seconds()
@@ -380,8 +383,9 @@ func scaleOne(ctx context.Context, cfg ScaleConfig, n int) (ScalePoint, error) {
 }
 
 // syncNew writes a snapshot of the state and restores it into a fresh ledger under dir, as
-// a joining node does, then serves a proven read of bill id from it.
-func (c *scaleChainState) syncNew(ctx context.Context, p *ScalePoint, dir, id string) error {
+// a joining node does, then serves a proven read of the first bill from it; with all,
+// every bill from both ledgers.
+func (c *scaleChainState) syncNew(ctx context.Context, p *ScalePoint, dir string, ids []string, all bool) error {
 	defer os.RemoveAll(dir)
 	start := time.Now()
 	height, err := c.app.Snapshot()
@@ -419,10 +423,25 @@ func (c *scaleChainState) syncNew(ctx context.Context, p *ScalePoint, dir, id st
 		}
 	}
 	restored := &scaleChainState{app: fresh, height: c.height, hash: c.hash}
-	if _, err := restored.prove(ctx, id); err != nil {
+	if _, _, err := restored.prove(ctx, ids[0]); err != nil {
 		return err
 	}
 	p.RestoreS = time.Since(start).Seconds()
+	if !all {
+		return nil
+	}
+	for _, ledger := range []*scaleChainState{c, restored} {
+		for _, id := range ids {
+			_, rec, err := ledger.prove(ctx, id)
+			if err != nil {
+				return err
+			}
+			res, err := ledger.app.Query(ctx, &abci.QueryRequest{Path: wire.QueryPayload, Data: rec.Payload[:]})
+			if err != nil || res.Code != 0 || sha256.Sum256(res.Value) != rec.Payload {
+				return fmt.Errorf("bill %s: payload %x not served: %v %s", id, rec.Payload, err, res.GetLog())
+			}
+		}
+	}
 	return nil
 }
 
@@ -432,7 +451,7 @@ func (c *scaleChainState) reads(ctx context.Context, p *ScalePoint, ids []string
 	proofs := make([]float64, count)
 	for i := range count {
 		start := time.Now()
-		size, err := c.prove(ctx, ids[rng.IntN(len(ids))])
+		size, _, err := c.prove(ctx, ids[rng.IntN(len(ids))])
 		if err != nil {
 			return err
 		}
@@ -444,25 +463,23 @@ func (c *scaleChainState) reads(ctx context.Context, p *ScalePoint, ids []string
 }
 
 // prove reads bill id with a proof at the latest height and checks it; it returns the
-// proof's size.
-func (c *scaleChainState) prove(ctx context.Context, id string) (int, error) {
+// proof's size and the record.
+func (c *scaleChainState) prove(ctx context.Context, id string) (int, wire.BillRecord, error) {
 	key := wire.BillKey(id)
 	res, err := c.app.Query(ctx, &abci.QueryRequest{Path: wire.QueryKey, Data: key, Height: c.height, Prove: true})
 	if err != nil || res.Code != 0 || res.ProofOps == nil || len(res.ProofOps.Ops) != 1 {
-		return 0, fmt.Errorf("read %s: %v %s", id, err, res.GetLog())
+		return 0, wire.BillRecord{}, fmt.Errorf("read %s: %v %s", id, err, res.GetLog())
 	}
 	op := res.ProofOps.Ops[0]
 	var proof ics23.CommitmentProof
 	if err := proof.Unmarshal(op.Data); err != nil {
-		return 0, err
+		return 0, wire.BillRecord{}, err
 	}
 	if !ics23.VerifyMembership(ics23.IavlSpec, c.hash, &proof, key, res.Value) {
-		return 0, fmt.Errorf("read %s: the proof does not verify against %X", id, c.hash)
+		return 0, wire.BillRecord{}, fmt.Errorf("read %s: the proof does not verify against %X", id, c.hash)
 	}
-	if _, err := wire.DecodeBillRecord(res.Value); err != nil {
-		return 0, err
-	}
-	return len(op.Data), nil
+	rec, err := wire.DecodeBillRecord(res.Value)
+	return len(op.Data), rec, err
 }
 
 func dirSize(dir string) int64 {
