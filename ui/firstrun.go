@@ -127,7 +127,7 @@ func (f *firstRun) onCreate() {
 	if f.u.store == nil && (!f.useFile || !f.fileStore()) {
 		return
 	}
-	id, err := wallet.New(f.name.Text)
+	id, err := wallet.NewIdentity(f.name.Text)
 	if err != nil {
 		f.u.showError(&inputError{f.u.tr.T("first.name.bad")})
 		return

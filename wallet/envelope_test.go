@@ -318,7 +318,7 @@ func ExampleSeal() {
 	stored := env.Marshal()
 
 	// A finance clerk, holding the bureau key through a grant, reads it back.
-	clerk, _ := wallet.New("clerk-li")
+	clerk, _ := wallet.NewIdentity("clerk-li")
 	grant, _ := wallet.Grant(bureau, clerk.KEMPublic())
 	key, err := clerk.Unwrap(grant)
 	if err != nil {

@@ -13,7 +13,7 @@ func TestImportCostCap(t *testing.T) {
 	if mem := 128 * 8 << fileMaxLogN; mem > 256<<20 {
 		t.Errorf("the cap 2^%d lets a file demand %d MiB of memory, want at most 256 MiB", fileMaxLogN, mem>>20)
 	}
-	id, err := New("clerk")
+	id, err := NewIdentity("clerk")
 	if err != nil {
 		t.Fatal(err)
 	}

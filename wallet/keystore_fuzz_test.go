@@ -11,7 +11,7 @@ import (
 // accepts must round-trip. The scrypt cost byte
 // is bounded by the format, so a hostile file cannot make one input take minutes.
 func FuzzImport(f *testing.F) {
-	id, err := New("fuzz-seed")
+	id, err := NewIdentity("fuzz-seed")
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -9,7 +9,7 @@
 // registers: the signing key, the KEM key and a short address such as
 // "eb1qj7…" derived from the signing key.
 //
-//	id, err := wallet.New("cashier-01")
+//	id, err := wallet.NewIdentity("cashier-01")
 //	sig := id.Sign(txBytes)
 //	ok := wallet.Verify(id.PublicKey(), txBytes, sig)
 //
@@ -76,9 +76,9 @@ type Identity struct {
 	kemKey
 }
 
-// New makes an identity with a fresh random secret. The name labels it in a [Store]:
+// NewIdentity makes an identity with a fresh random secret. The name labels it in a [Store]:
 // letters, digits and ". _ - @", at most 64 bytes, not starting with "." or "-".
-func New(name string) (*Identity, error) {
+func NewIdentity(name string) (*Identity, error) {
 	var secret [SecretSize]byte
 	rand.Read(secret[:])
 	return newIdentity(name, secret[:])

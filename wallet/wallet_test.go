@@ -15,7 +15,7 @@ import (
 
 func mustNew(t testing.TB, name string) *wallet.Identity {
 	t.Helper()
-	id, err := wallet.New(name)
+	id, err := wallet.NewIdentity(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,9 +105,9 @@ func TestNames(t *testing.T) {
 		{strings.Repeat("a", 64), true},
 		{strings.Repeat("a", 65), false},
 	} {
-		_, err := wallet.New(tc.name)
+		_, err := wallet.NewIdentity(tc.name)
 		if (err == nil) != tc.ok {
-			t.Errorf("New(%q): err = %v, want ok = %v", tc.name, err, tc.ok)
+			t.Errorf("NewIdentity(%q): err = %v, want ok = %v", tc.name, err, tc.ok)
 		}
 	}
 }
@@ -160,7 +160,7 @@ func flip(b []byte, i int) []byte {
 }
 
 func Example() {
-	id, err := wallet.New("cashier-01")
+	id, err := wallet.NewIdentity("cashier-01")
 	if err != nil {
 		panic(err)
 	}

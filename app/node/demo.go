@@ -40,7 +40,7 @@ func NewDemoIdentities() (DemoIdentities, error) {
 		id   **wallet.Identity
 		name string
 	}{{&ids.Admin, DemoAdminName}, {&ids.Cashier, DemoCashierName}, {&ids.Clerk, DemoClerkName}} {
-		id, err := wallet.New(x.name)
+		id, err := wallet.NewIdentity(x.name)
 		if err != nil {
 			return ids, fmt.Errorf("demo identity %q: %w", x.name, err)
 		}

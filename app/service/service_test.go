@@ -244,7 +244,7 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		stranger, err := wallet.New("stranger")
+		stranger, err := wallet.NewIdentity("stranger")
 		if err != nil {
 			t.Fatal(err)
 		}

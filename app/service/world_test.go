@@ -37,7 +37,7 @@ func newWorld(tb testing.TB, ctx context.Context) *world {
 	tb.Helper()
 	w := &world{ids: map[string]*wallet.Identity{}, code: billCode(time.Now())}
 	for _, name := range []string{"admin", "cashierA", "cashierA2", "cashierA3", "cashierB", "clerk"} {
-		id, err := wallet.New(name)
+		id, err := wallet.NewIdentity(name)
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -71,7 +71,7 @@ func (c *cli) keysNew(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	id, err := wallet.New(name)
+	id, err := wallet.NewIdentity(name)
 	if err != nil {
 		return usagef("keys new: %v", err)
 	}

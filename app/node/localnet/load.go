@@ -72,7 +72,7 @@ func DemoGenesis(n int, name string) (ledger.Genesis, node.DemoIdentities, []*wa
 	}
 	cashiers := make([]*wallet.Identity, n)
 	for i := range cashiers {
-		if cashiers[i], err = wallet.New(fmt.Sprintf("%s-%d", name, i)); err != nil {
+		if cashiers[i], err = wallet.NewIdentity(fmt.Sprintf("%s-%d", name, i)); err != nil {
 			return g, ids, nil, err
 		}
 		p := cashiers[i].Public()
