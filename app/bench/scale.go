@@ -1,8 +1,8 @@
 package bench
 
 import (
+	"cmp"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
@@ -23,7 +23,9 @@ import (
 
 	"ebill/app/bill"
 	"ebill/app/ledger"
+	"ebill/app/node/localnet"
 	"ebill/app/wire"
+	"ebill/wallet"
 )
 
 // ScaleConfig says which ledger sizes Scale measures and how.
@@ -81,12 +83,12 @@ const scaleChain = "ebill-scale"
 
 // Scale builds a ledger of each size in cfg.StateBills and measures it; see ScalePoint.
 func Scale(ctx context.Context, cfg ScaleConfig) ([]ScalePoint, error) {
-	cfg.Hospitals = cmpOr(cfg.Hospitals, 20)
-	cfg.Payload = cmpOr(cfg.Payload, 2600)
-	cfg.Block = cmpOr(cfg.Block, 1000)
-	cfg.Measure = cmpOr(cfg.Measure, 10000)
-	cfg.Reads = cmpOr(cfg.Reads, 2000)
-	cfg.Keep = cmpOr(cfg.Keep, 100)
+	cfg.Hospitals = cmp.Or(cfg.Hospitals, 20)
+	cfg.Payload = cmp.Or(cfg.Payload, 2600)
+	cfg.Block = cmp.Or(cfg.Block, 1000)
+	cfg.Measure = cmp.Or(cfg.Measure, 10000)
+	cfg.Reads = cmp.Or(cfg.Reads, 2000)
+	cfg.Keep = cmp.Or(cfg.Keep, 100)
 	if cfg.Log == nil {
 		cfg.Log = func(string, ...any) {}
 	}
@@ -108,52 +110,34 @@ func Scale(ctx context.Context, cfg ScaleConfig) ([]ScalePoint, error) {
 	return out, nil
 }
 
-func cmpOr(v, def int) int {
-	if v > 0 {
-		return v
-	}
-	return def
-}
-
-// scaleNet is the fixture: bureaus, hospitals, their cashiers and clerks, and a sequence
-// counter per signer.
+// scaleNet is the fixture: bureaus, hospitals, their cashiers and clerks.
 type scaleNet struct {
 	genesis  ledger.Genesis
-	cashiers []*scaleSigner // cashiers[i] works at hospitals[i]
-	clerks   []*scaleSigner // clerks[i] at bureaus[i]
-	orgs     []string       // hospitals
+	cashiers []*localnet.Signer // cashiers[i] works at hospitals[i]
+	clerks   []*localnet.Signer // clerks[i] at bureaus[i]
+	orgs     []string           // hospitals
 	bureauOf []int
 	codes    [][2]string // per bureau: outpatient and inpatient code
 }
 
-type scaleSigner struct {
-	priv ed25519.PrivateKey
-	seq  uint64
-}
-
-func (s *scaleSigner) PublicKey() ed25519.PublicKey { return s.priv.Public().(ed25519.PublicKey) }
-func (s *scaleSigner) Sign(m []byte) []byte         { return ed25519.Sign(s.priv, m) }
-
-func (s *scaleSigner) tx(m wire.Msg) ([]byte, error) {
-	s.seq++
-	return wire.NewTx(scaleChain, s, s.seq, m)
-}
-
-func newScaleNet(hospitals int) *scaleNet {
-	key := func(name string) *scaleSigner {
-		seed := sha256.Sum256([]byte("ebill scale " + name))
-		return &scaleSigner{priv: ed25519.NewKeyFromSeed(seed[:])}
+func newScaleNet(hospitals int) (*scaleNet, error) {
+	var err error
+	key := func(name string) *localnet.Signer {
+		id, e := wallet.NewIdentity(name)
+		err = cmp.Or(err, e)
+		return localnet.NewSigner(scaleChain, id, 0)
 	}
-	enc := func(s string) ledger.HexBytes { h := sha256.Sum256([]byte("enc " + s)); return h[:] }
+	pub := func(s *localnet.Signer) ledger.HexBytes { return ledger.HexBytes(s.ID.PublicKey()) }
+	enc := func(s *localnet.Signer) ledger.HexBytes { return s.ID.Public().KEMKey }
 	admin := key("admin")
 	n := &scaleNet{codes: [][2]string{{"32060126", "32060226"}, {"32070126", "32070226"}}}
-	g := ledger.Genesis{Admin: ledger.HexBytes(admin.PublicKey())}
+	g := ledger.Genesis{Admin: pub(admin)}
 	for b := range 2 {
 		id := fmt.Sprintf("B3200000%d", b+1)
-		clerk := key("clerk " + id)
+		clerk := key("clerk-" + id)
 		n.clerks = append(n.clerks, clerk)
-		g.Orgs = append(g.Orgs, ledger.GenesisOrg{ID: id, Name: "财政局" + id, Kind: wire.OrgBureau, EncKey: enc(id)})
-		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Pub: ledger.HexBytes(clerk.PublicKey()), EncKey: enc("c" + id),
+		g.Orgs = append(g.Orgs, ledger.GenesisOrg{ID: id, Name: "财政局" + id, Kind: wire.OrgBureau, EncKey: enc(clerk)})
+		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Pub: pub(clerk), EncKey: enc(clerk),
 			Name: "复核" + id, Role: wire.RoleFinance, Org: id})
 		for _, c := range n.codes[b] {
 			g.Codes = append(g.Codes, ledger.GenesisCode{Code: c, Bureau: id})
@@ -162,11 +146,11 @@ func newScaleNet(hospitals int) *scaleNet {
 	for i := range hospitals {
 		b := i % 2
 		id := fmt.Sprintf("H320100%03d", i+1)
-		c := key("cashier " + id)
+		c := key("cashier-" + id)
 		n.cashiers, n.orgs, n.bureauOf = append(n.cashiers, c), append(n.orgs, id), append(n.bureauOf, b)
 		g.Orgs = append(g.Orgs, ledger.GenesisOrg{ID: id, Name: "医院" + id, Kind: wire.OrgHospital, CreditCode: "12320100466002000X",
-			Bureau: g.Orgs[b].ID, EncKey: enc(id)})
-		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Pub: ledger.HexBytes(c.PublicKey()), EncKey: enc("c" + id),
+			Bureau: g.Orgs[b].ID, EncKey: enc(c)})
+		g.Accounts = append(g.Accounts, ledger.GenesisAccount{Pub: pub(c), EncKey: enc(c),
 			Name: "收费" + id, Role: wire.RoleCashier, Org: id})
 		for _, code := range n.codes[b] {
 			g.Segments = append(g.Segments, ledger.GenesisSegment{Org: id, Code: code,
@@ -174,7 +158,7 @@ func newScaleNet(hospitals int) *scaleNet {
 		}
 	}
 	n.genesis = g
-	return n
+	return n, err
 }
 
 // scaleChainState drives one ledger through its ABCI calls.
@@ -209,7 +193,7 @@ func (c *scaleChainState) block(ctx context.Context, txs [][]byte) error {
 type billMsgs struct{ submit, approve, issue, reverse []signed }
 
 type signed struct {
-	s   *scaleSigner
+	s   *localnet.Signer
 	msg wire.Msg
 }
 
@@ -230,16 +214,16 @@ func (n *scaleNet) bills(rng *mrand.Rand, payload, first, count int) (billMsgs, 
 			Total: bill.Money(100 + rng.IntN(1_000_000)), Created: time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC),
 			Revision: 1, Commitment: sha256.Sum256(buf), Payload: slices.Clone(buf)}
 		d := m.Digest(scaleChain)
-		m.Signature = cashier.Sign(d[:])
+		m.Signature = cashier.ID.Sign(d[:])
 		c := bill.CountersignDigest(d)
 		t.submit = append(t.submit, signed{cashier, m})
-		t.approve = append(t.approve, signed{clerk, &wire.Approve{ID: m.ID(), Revision: 1, Digest: d, Countersig: clerk.Sign(c[:])}})
+		t.approve = append(t.approve, signed{clerk, &wire.Approve{ID: m.ID(), Revision: 1, Digest: d, Countersig: clerk.ID.Sign(c[:])}})
 		t.issue = append(t.issue, signed{cashier, &wire.Issue{ID: m.ID()}})
-		if k%50 == 0 {
+		if (k-first)%50 == 0 { // by position in the batch, as blocks finds them
 			red := *m
 			red.Serial, red.Total = fmt.Sprintf("%x", sha256.Sum256([]byte(m.Serial+"-R"))), -m.Total
 			rd := red.Digest(scaleChain)
-			red.Signature = cashier.Sign(rd[:])
+			red.Signature = cashier.ID.Sign(rd[:])
 			t.reverse = append(t.reverse, signed{cashier, &wire.Reverse{ID: m.ID(), Reason: make([]byte, 60), Red: red}})
 		}
 		ids = append(ids, m.ID())
@@ -261,7 +245,8 @@ func blocks(t billMsgs, size int) ([][][]byte, error) {
 	}
 	all := func(j int) int { return j * size }
 	end := func(j int) int { return min((j+1)*size, len(t.submit)) }
-	// One bill in fifty is reversed: those of batch j are its bills k with k%50 == 0.
+	// One bill in fifty is reversed: those of batch j are its bills at positions k with
+	// k%50 == 0.
 	red := func(j int) int { return (j*size + 49) / 50 }
 	redEnd := func(j int) int { return (end(j) + 49) / 50 }
 	var out [][][]byte
@@ -274,7 +259,7 @@ func blocks(t billMsgs, size int) ([][][]byte, error) {
 		txs := make([][]byte, len(ms))
 		for i, m := range ms {
 			var err error
-			if txs[i], err = m.s.tx(m.msg); err != nil {
+			if txs[i], err = m.s.Tx(m.msg); err != nil {
 				return nil, err
 			}
 		}
@@ -310,7 +295,10 @@ func scaleOne(ctx context.Context, cfg ScaleConfig, n int) (ScalePoint, error) {
 		return p, err
 	}
 	defer func() { app.Close() }()
-	net := newScaleNet(cfg.Hospitals)
+	net, err := newScaleNet(cfg.Hospitals)
+	if err != nil {
+		return p, err
+	}
 	state, err := json.Marshal(net.genesis)
 	if err != nil {
 		return p, err

@@ -89,8 +89,10 @@ type App struct {
 
 	snapDir      string // "" when the ledger writes no snapshots
 	snapInterval int64
-	snapMu       sync.Mutex // held while a snapshot is written
-	restore      *restoring // a state sync in progress; mu guards it
+	snapMu       sync.Mutex     // held while a snapshot is written
+	snapshots    sync.WaitGroup // the snapshots Commit started; Close waits for them
+	stop         chan struct{}  // closed by Close: a snapshot being written gives up
+	restore      *restoring     // a state sync in progress; mu guards it
 	seen         *seenCache
 	pending      *pending
 	blockTx      [][32]byte // hashes of the transactions of the block being finalized
@@ -99,9 +101,10 @@ type App struct {
 	// next block: FinalizeBlock judges by its own block's time in any case).
 	blockTime time.Time
 
-	mu     sync.Mutex // serializes the writers of tree
-	tree   *iavl.MutableTree
-	closed bool
+	mu      sync.Mutex // serializes the writers of tree
+	tree    *iavl.MutableTree
+	newTree func() *iavl.MutableTree // opens the tree on db, as New does
+	closed  bool
 
 	// cmu is held for reading while CheckTx or Query reads committed trees, and for writing
 	// while the working tree changes (IAVL's Set detaches the children of nodes that
@@ -116,8 +119,8 @@ type App struct {
 
 var _ abci.Application = (*App)(nil)
 
-// New opens the state under dir, creating it if needed; dir "" keeps it in memory. Every
-// saved version is kept, so proofs can be served at any past height.
+// New opens the state under dir, creating it if needed; dir "" keeps it in memory. The
+// versions Options.KeepVersions says are kept, so proofs can be served at those heights.
 func New(dir string, opts Options) (*App, error) {
 	var db, payloads cmtdb.DB = cmtdb.NewMemDB(), cmtdb.NewMemDB()
 	if dir != "" {
@@ -146,11 +149,13 @@ func New(dir string, opts Options) (*App, error) {
 	// The flush threshold is raised so SaveVersion writes one atomic batch: IAVL takes the
 	// highest node version on disk as the latest, so a partly flushed version would look
 	// committed after a crash.
-	tree := iavl.NewMutableTree(treeDB{db}, opts.CacheNodes, true, iavl.NewNopLogger(),
-		iavl.SyncOption(opts.Sync), iavl.FlushThresholdOption(math.MaxInt32))
-	a := &App{log: opts.Logger, metrics: opts.Metrics, db: db, payloads: payloads, keep: opts.KeepVersions,
+	newTree := func() *iavl.MutableTree {
+		return iavl.NewMutableTree(treeDB{db}, opts.CacheNodes, true, iavl.NewNopLogger(),
+			iavl.SyncOption(opts.Sync), iavl.FlushThresholdOption(math.MaxInt32))
+	}
+	a := &App{log: opts.Logger, newTree: newTree, metrics: opts.Metrics, db: db, payloads: payloads, keep: opts.KeepVersions,
 		snapInterval: opts.SnapshotInterval, seen: newSeenCache(200_000),
-		pending: newPending(opts.MaxPendingPerSigner), tree: tree, blobs: map[[32]byte][]byte{}}
+		pending: newPending(opts.MaxPendingPerSigner), tree: newTree(), blobs: map[[32]byte][]byte{}, stop: make(chan struct{})}
 	if dir != "" && opts.SnapshotInterval > 0 {
 		a.snapDir = filepath.Join(dir, "snapshots")
 	}
@@ -191,8 +196,9 @@ func (a *App) Close() error {
 		return nil
 	}
 	a.closed = true
-	a.snapMu.Lock() // a snapshot being written reads the databases
-	defer a.snapMu.Unlock()
+	// A snapshot being written reads the databases: it stops at its next node.
+	close(a.stop)
+	a.snapshots.Wait()
 	return errors.Join(a.tree.Close(), a.db.Close(), a.payloads.Close())
 }
 
@@ -570,7 +576,7 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 		return nil, fmt.Errorf("commit: reopen version %d: %w", version, err)
 	}
 	if a.snapDir != "" && version%a.snapInterval == 0 {
-		go a.snapshot(version)
+		a.snapshots.Go(func() { a.snapshot(version) })
 	}
 	// Versions are deleted in batches: one pass over the orphans of many versions costs
 	// far less than a pass a block (a third more bills/s at 100,000 bills in the state).

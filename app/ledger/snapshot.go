@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -96,7 +97,7 @@ func (a *App) writeSnapshot(version int64) error {
 	if err != nil {
 		return err
 	}
-	if err := writeSnapshot(a.snapDir, tree, a.payloads.Get); err != nil {
+	if err := writeSnapshot(a.snapDir, tree, a.payloads.Get, a.stop); err != nil {
 		return err
 	}
 	heights, err := snapshotHeights(a.snapDir)
@@ -110,7 +111,7 @@ func (a *App) writeSnapshot(version int64) error {
 }
 
 // writeSnapshot writes tree's snapshot to dir/HEIGHT, whole or not at all.
-func writeSnapshot(dir string, tree *iavl.ImmutableTree, payload func([]byte) ([]byte, error)) error {
+func writeSnapshot(dir string, tree *iavl.ImmutableTree, payload func([]byte) ([]byte, error), stop <-chan struct{}) error {
 	height := tree.Version()
 	tmp := filepath.Join(dir, fmt.Sprintf(".%d.tmp", height))
 	os.RemoveAll(tmp)
@@ -135,6 +136,11 @@ func writeSnapshot(dir string, tree *iavl.ImmutableTree, payload func([]byte) ([
 	}
 	billPrefix, historyPrefix := wire.BillKey("")[:2], wire.HistoryKey("", 0)[:2]
 	for {
+		select {
+		case <-stop:
+			return fmt.Errorf("snapshot of version %d: the ledger is closing", height)
+		default:
+		}
 		n, err := exp.Next()
 		if errors.Is(err, iavl.ErrorExportDone) {
 			break
@@ -274,6 +280,8 @@ func (a *App) OfferSnapshot(_ context.Context, req *abci.OfferSnapshotRequest) (
 		return answer(abci.OFFER_SNAPSHOT_RESULT_REJECT)
 	case s.Format != SnapshotFormat:
 		return answer(abci.OFFER_SNAPSHOT_RESULT_REJECT_FORMAT)
+	case s.Chunks == 0 || s.Height == 0 || s.Height > math.MaxInt64:
+		return answer(abci.OFFER_SNAPSHOT_RESULT_REJECT)
 	case a.committed != nil || a.tree.WorkingVersion() > 1:
 		a.log.Error("snapshot offered to a ledger that has state", "height", a.tree.Version())
 		return answer(abci.OFFER_SNAPSHOT_RESULT_ABORT)
@@ -392,18 +400,48 @@ func (a *App) applyChunk(r *restoring, chunk []byte) error {
 	return batch.WriteSync()
 }
 
-// finishRestore commits the import and opens the restored version as the committed state.
+// finishRestore commits the import and, when its hash is the verified app hash, opens it
+// as the committed state. Otherwise it wipes the import, so the ledger stays empty and a
+// good snapshot can be restored into it next.
 func (a *App) finishRestore(r *restoring) error {
-	if err := r.imp.Commit(); err != nil {
-		return err
+	err := r.imp.Commit()
+	if err == nil {
+		var imported *iavl.ImmutableTree
+		if imported, err = a.newTree().GetImmutable(r.height); err == nil {
+			if got := imported.Hash(); !bytes.Equal(got, r.appHash) {
+				err = fmt.Errorf("restored state has hash %X, the verified app hash is %X", got, r.appHash)
+			}
+		}
 	}
 	a.cmu.Lock()
 	defer a.cmu.Unlock()
-	if err := a.load(); err != nil {
+	if err != nil {
+		return errors.Join(err, a.wipeTree())
+	}
+	return a.load()
+}
+
+// wipeTree deletes every key of the tree's database (it holds the tree alone) and opens an
+// empty tree on it.
+func (a *App) wipeTree() error {
+	it, err := a.db.Iterator(nil, nil)
+	if err != nil {
 		return err
 	}
-	if got := a.committed.Hash(); !bytes.Equal(got, r.appHash) {
-		return fmt.Errorf("restored state has hash %X, the verified app hash is %X", got, r.appHash)
+	batch := a.db.NewBatch()
+	defer batch.Close()
+	for ; it.Valid(); it.Next() {
+		if err := batch.Delete(bytes.Clone(it.Key())); err != nil {
+			it.Close()
+			return err
+		}
 	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	if err := batch.WriteSync(); err != nil {
+		return err
+	}
+	a.tree = a.newTree()
 	return nil
 }

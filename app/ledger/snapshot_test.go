@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"testing"
 	"time"
 
@@ -58,12 +59,7 @@ func TestSnapshotRestore(t *testing.T) {
 		}
 		return res.Chunk
 	}
-	restore := func(appHash []byte, tamper bool) (*ledger.App, abci.ApplySnapshotChunkResult) {
-		b, err := ledger.New(t.TempDir(), ledger.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { b.Close() })
+	restore := func(b *ledger.App, appHash []byte, tamper bool) abci.ApplySnapshotChunkResult {
 		offer, err := b.OfferSnapshot(ctx, &abci.OfferSnapshotRequest{Snapshot: snap, AppHash: appHash})
 		if err != nil || offer.Result != abci.OFFER_SNAPSHOT_RESULT_ACCEPT {
 			t.Fatalf("offer: %v %v", offer.GetResult(), err)
@@ -87,14 +83,19 @@ func TestSnapshotRestore(t *testing.T) {
 				break
 			}
 		}
-		return b, last
+		return last
 	}
 
-	if _, got := restore([]byte("not the app hash of height 6........"), false); got != abci.APPLY_SNAPSHOT_CHUNK_RESULT_REJECT_SNAPSHOT {
+	// A snapshot whose state is not the verified one is refused and leaves the ledger
+	// empty: the same ledger then restores a good one.
+	b := newLedger(t)
+	if got := restore(b, []byte("not the app hash of height 6........"), false); got != abci.APPLY_SNAPSHOT_CHUNK_RESULT_REJECT_SNAPSHOT {
 		t.Errorf("a snapshot that is not the verified state: %v, want REJECT_SNAPSHOT", got)
 	}
-	b, got := restore(a.hashes[6], true)
-	if got != abci.APPLY_SNAPSHOT_CHUNK_RESULT_ACCEPT {
+	if info, err := b.Info(ctx, &abci.InfoRequest{}); err != nil || info.LastBlockHeight != 0 || len(info.LastBlockAppHash) != 0 {
+		t.Fatalf("after a refused snapshot the ledger is at %d %X (%v), want empty", info.GetLastBlockHeight(), info.GetLastBlockAppHash(), err)
+	}
+	if got := restore(b, a.hashes[6], true); got != abci.APPLY_SNAPSHOT_CHUNK_RESULT_ACCEPT {
 		t.Fatalf("restore: %v", got)
 	}
 	info, err := b.Info(ctx, &abci.InfoRequest{})
@@ -120,5 +121,81 @@ func TestSnapshotRestore(t *testing.T) {
 		if string(rb.hashes[height]) != string(a.hashes[height]) {
 			t.Errorf("block %d on the restored node: %X, on the first %X", height, rb.hashes[height], a.hashes[height])
 		}
+	}
+}
+
+func newLedger(t *testing.T) *ledger.App {
+	t.Helper()
+	b, err := ledger.New(t.TempDir(), ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// A snapshot offered by a peer is refused when it has no chunks or its metadata does not
+// make its hash, before any chunk is applied: a bad offer never crashes a joining node.
+func TestSnapshotOffersRefused(t *testing.T) {
+	ctx := context.Background()
+	empty := sha256.Sum256(nil)
+	for _, tc := range []struct {
+		name string
+		snap *abci.Snapshot
+		want abci.OfferSnapshotResult
+	}{
+		{"no chunks", &abci.Snapshot{Height: 6, Format: ledger.SnapshotFormat, Chunks: 0, Hash: empty[:], Metadata: []byte(`{"chunks":[]}`)},
+			abci.OFFER_SNAPSHOT_RESULT_REJECT},
+		{"hash not of its metadata", &abci.Snapshot{Height: 6, Format: ledger.SnapshotFormat, Chunks: 1, Hash: empty[:],
+			Metadata: []byte(`{"chunks":["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="]}`)}, abci.OFFER_SNAPSHOT_RESULT_REJECT},
+		{"other format", &abci.Snapshot{Height: 6, Format: ledger.SnapshotFormat + 1}, abci.OFFER_SNAPSHOT_RESULT_REJECT_FORMAT},
+		{"height 0", &abci.Snapshot{Height: 0, Format: ledger.SnapshotFormat, Chunks: 0, Hash: empty[:], Metadata: []byte(`{"chunks":[]}`)},
+			abci.OFFER_SNAPSHOT_RESULT_REJECT},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newLedger(t)
+			res, err := b.OfferSnapshot(ctx, &abci.OfferSnapshotRequest{Snapshot: tc.snap, AppHash: []byte("hash")})
+			if err != nil || res.Result != tc.want {
+				t.Errorf("offer: %v %v, want %v", res.GetResult(), err, tc.want)
+			}
+			apply, err := b.ApplySnapshotChunk(ctx, &abci.ApplySnapshotChunkRequest{Index: 0})
+			if err != nil || apply.Result != abci.APPLY_SNAPSHOT_CHUNK_RESULT_ABORT {
+				t.Errorf("a chunk after a refused offer: %v %v, want ABORT", apply.GetResult(), err)
+			}
+		})
+	}
+}
+
+// Closing the ledger while a snapshot is being written stops the snapshot cleanly: no read
+// of a closed database, no half-written snapshot listed when the ledger opens again.
+func TestCloseWhileSnapshotting(t *testing.T) {
+	ctx := context.Background()
+	n := newNetwork()
+	h, org := n.cashiers[0], n.hospitals[0]
+	for round := range 5 {
+		dir := t.TempDir()
+		c := newChainOpts(t, dir, n.genesis, ledger.Options{SnapshotInterval: 1})
+		h.seq = 0
+		c.ok(h.tx(t, h.submission(org, "close", 100, 4000)))
+		if err := c.app.Close(); err != nil {
+			t.Fatalf("round %d: close: %v", round, err)
+		}
+		b, err := ledger.New(dir, ledger.Options{SnapshotInterval: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := b.ListSnapshots(ctx, &abci.ListSnapshotsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range list.Snapshots {
+			for i := range s.Chunks {
+				res, err := b.LoadSnapshotChunk(ctx, &abci.LoadSnapshotChunkRequest{Height: s.Height, Format: s.Format, Chunk: i})
+				if err != nil || len(res.Chunk) == 0 {
+					t.Errorf("round %d: snapshot %d lists chunk %d, which is missing", round, s.Height, i)
+				}
+			}
+		}
+		b.Close()
 	}
 }

@@ -18,6 +18,8 @@ import (
 // commit and returns the bill read back through the light node. Submitting the same bill
 // again returns the one the ledger holds, with Existed set; another bill under the same org
 // and serial is ErrConflict.
+// The desk keeps b as the bill it sealed (its read-back and later views share its items),
+// so b must not be changed after the call.
 func (d *Desk) Submit(ctx context.Context, b *bill.Bill, p Progress) (*View, error) {
 	rcpt, err := d.recipients(ctx)
 	if err != nil {
